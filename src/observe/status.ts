@@ -1,0 +1,101 @@
+/**
+ * The /admin/status document: every route and target with its breaker, health,
+ * pinned vs observed revision, last error and counters, plus the state store and
+ * the last config reload. Built from the live views only; it holds no secret
+ * (keys are never read here, and URLs are shown without credentials).
+ */
+import { formatProblem } from '../config/problems.js';
+import type { CompiledTarget } from '../config/table.js';
+import type { Gateway } from '../gateway.js';
+import type { BreakerState } from '../health/breaker.js';
+import type { StoreConnectivity } from '../state/store.js';
+
+export interface TargetStatus {
+  readonly backend: string;
+  readonly type: string;
+  readonly base_url: string;
+  readonly model: string;
+  readonly usable: boolean;
+  readonly skip_reason: string | null;
+  readonly breaker: BreakerState | 'unknown';
+  readonly open_until: string | null;
+  readonly health: { readonly up: boolean | null; readonly checked_at: string | null; readonly latency_ms: number | null; readonly error: string | null };
+  readonly revision: {
+    readonly pinned: string;
+    readonly observed: string | null;
+    readonly status: string;
+    readonly checked_at: string | null;
+    readonly detail: string | null;
+  };
+  readonly last_error: { readonly outcome: string; readonly message: string; readonly at: string } | null;
+  readonly counters: { readonly attempts: number; readonly successes: number; readonly failures: number; readonly skipped: number };
+}
+
+export interface StatusDocument {
+  readonly service: 'pinroute';
+  readonly version: string;
+  readonly started_at: string;
+  readonly uptime_s: number;
+  readonly draining: boolean;
+  readonly config: {
+    readonly file: string;
+    readonly last_reload: { readonly at: string; readonly result: string; readonly problems: readonly string[] } | null;
+  };
+  readonly state_store: StoreConnectivity & { readonly since_iso: string };
+  readonly routes: readonly { readonly name: string; readonly total_ms: number; readonly targets: readonly TargetStatus[] }[];
+}
+
+export function buildStatus(gateway: Gateway, version: string): StatusDocument {
+  const table = gateway.table;
+  const now = Date.now();
+  const connectivity = gateway.store.connectivity();
+  const reload = gateway.lastReload;
+  return {
+    service: 'pinroute',
+    version,
+    started_at: new Date(gateway.startedAt).toISOString(),
+    uptime_s: Math.round((now - gateway.startedAt) / 1000),
+    draining: gateway.draining,
+    config: {
+      file: gateway.configFile,
+      last_reload: reload
+        ? { at: iso(reload.at) ?? '', result: reload.result, problems: reload.problems.filter((p) => p.severity === 'error').map(formatProblem) }
+        : null,
+    },
+    state_store: { ...connectivity, since_iso: iso(connectivity.since) ?? '' },
+    routes: table.routeNames.map((name) => {
+      const route = table.routes.get(name);
+      return { name, total_ms: route?.totalMs ?? 0, targets: (route?.targets ?? []).map((target) => targetStatus(gateway, target, now)) };
+    }),
+  };
+}
+
+function targetStatus(gateway: Gateway, target: CompiledTarget, now: number): TargetStatus {
+  const state = gateway.registry.stateOf(target.stateKey);
+  const health = gateway.registry.healthOf(target.backend.name);
+  const skip = gateway.registry.skipReason(target, now);
+  return {
+    backend: target.backend.name,
+    type: target.backend.type,
+    base_url: target.backend.baseUrl,
+    model: target.model,
+    usable: skip === null,
+    skip_reason: skip,
+    breaker: state?.breaker.state ?? 'unknown',
+    open_until: state && state.openUntil > now ? iso(state.openUntil) : null,
+    health: { up: health.up, checked_at: iso(health.checkedAt), latency_ms: health.latencyMs, error: health.error },
+    revision: {
+      pinned: target.revision,
+      observed: state?.revision.observed ?? null,
+      status: target.pinned ? (state?.revision.status ?? 'unverified') : 'unverified',
+      checked_at: iso(state?.revision.checkedAt ?? null),
+      detail: state?.revision.detail ?? null,
+    },
+    last_error: state?.lastError ? { outcome: state.lastError.outcome, message: state.lastError.message, at: iso(state.lastError.at) ?? '' } : null,
+    counters: state ? { ...state.counters } : { attempts: 0, successes: 0, failures: 0, skipped: 0 },
+  };
+}
+
+function iso(epochMs: number | null): string | null {
+  return epochMs === null || epochMs === 0 ? null : new Date(epochMs).toISOString();
+}
