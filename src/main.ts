@@ -11,7 +11,7 @@ import { loadConfigFile } from './config/load.js';
 import { formatProblem } from './config/problems.js';
 import { Gateway } from './gateway.js';
 import { HealthRegistry } from './health/registry.js';
-import { createGatewayServer } from './http/server.js';
+import { createGatewayServer, type InflightRequests } from './http/server.js';
 import { createLogger, type Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
 import { openStateStore } from './state/open.js';
@@ -53,7 +53,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const pools = new UpstreamPools();
   gateway = new Gateway(table, options.configFile, registry, pools, store, metrics, logger);
 
-  const server = createGatewayServer(gateway, packageVersion());
+  const { server, inflight } = createGatewayServer(gateway, packageVersion());
   const port = options.port ?? portFromEnvironment(options.env) ?? table.server.port;
   const host = options.host ?? options.env['HOST'] ?? table.server.host;
   server.listen(port, host);
@@ -68,23 +68,27 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     server,
     url: url.replace('0.0.0.0', '127.0.0.1'),
     port: address.port,
-    stop: (graceMs = table.server.shutdownGraceMs) => stopGateway(running, server, graceMs),
+    stop: (graceMs = table.server.shutdownGraceMs) => stopGateway(running, server, inflight, graceMs),
   };
 }
 
-async function stopGateway(gateway: Gateway, server: Server, graceMs: number): Promise<void> {
+async function stopGateway(gateway: Gateway, server: Server, inflight: InflightRequests, graceMs: number): Promise<void> {
   gateway.draining = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Keep-alive connections become idle as their last request finishes; close them as they do.
   server.closeIdleConnections();
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-  const graceOver = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
-  if ((await Promise.race([closed, graceOver])) === 'timeout') {
-    gateway.logger.warn({ graceMs }, 'grace period over: closing remaining connections');
-    server.closeAllConnections();
+  let graceTimer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'timeout'>((resolve) => {
+    graceTimer = setTimeout(() => resolve('timeout'), graceMs);
+  });
+  const drained = await Promise.race([inflight.settled(), graceOver]);
+  clearTimeout(graceTimer);
+  if (drained === 'timeout') {
+    gateway.logger.warn({ graceMs, inflight: inflight.size }, 'grace period over: closing remaining requests');
     await gateway.pools.destroy();
   }
-  clearInterval(idleSweep);
+  // Nothing is in flight any more: whatever connections remain are idle keep-alives.
+  server.closeAllConnections();
+  await closed;
   await gateway.pools.close();
   gateway.registry.dispose();
   await gateway.store.close();

@@ -8,7 +8,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, typ
 import type { z } from 'zod';
 import { compileConfig } from './compile.js';
 import { interpolate, type Environment } from './interpolate.js';
-import { ConfigInvalid, configError, formatPath, type ConfigPath, type ConfigProblem } from './problems.js';
+import { ConfigInvalid, configError, formatPath, sortProblems, type ConfigPath, type ConfigProblem } from './problems.js';
 import { configSchema, type Config } from './schema.js';
 import type { RoutingTable } from './table.js';
 import { describeIssue } from './zod-issues.js';
@@ -54,17 +54,17 @@ export function parseConfigText(text: string, env: Environment): ParsedConfig {
   const environmentPaths = new Set<string>();
   const envProblems: ConfigProblem[] = [];
   interpolateNode(document.contents, [], env, environmentPaths, envProblems);
-  if (envProblems.length > 0) return { table: null, config: null, problems: envProblems.map(locate) };
+  if (envProblems.length > 0) return { table: null, config: null, problems: sortProblems(envProblems.map(locate)) };
 
   const raw: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
   const shape = configSchema.safeParse(raw);
   if (!shape.success) {
     const problems = shape.error.issues.flatMap((issue) => describeIssue(issue as z.core.$ZodIssue, configSchema));
-    return { table: null, config: null, problems: problems.map(locate) };
+    return { table: null, config: null, problems: sortProblems(problems.map(locate)) };
   }
   const applied = applyEnvironmentOverrides(shape.data, env);
   const compiled = compileConfig(applied, { environmentPaths });
-  return { table: compiled.table, config: applied, problems: compiled.problems.map(locate) };
+  return { table: compiled.table, config: applied, problems: sortProblems(compiled.problems.map(locate)) };
 }
 
 /** REDIS_URL in the environment wins over the file (twelve-factor: deploy-time settings). */

@@ -32,13 +32,19 @@ export function formatPath(path: ConfigPath): string {
     if (typeof segment === 'number') text += `[${segment}]`;
     else text += text === '' ? segment : `.${segment}`;
   }
-  return text === '' ? '(document)' : text;
+  return text === '' ? 'document' : text;
 }
 
 /** `routes.x[1].revision (line 41:17): floating revision "latest" can move; ...` */
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.line === undefined ? '' : ` (line ${problem.line}:${problem.column ?? 1})`;
   return `${formatPath(problem.path)}${where}: ${problem.message}`;
+}
+
+/** Errors first, then warnings; each in source order. */
+export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const rank = (problem: ConfigProblem) => (problem.severity === 'error' ? 0 : 1);
+  return [...problems].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Raised by the loader when a config has at least one error. */

@@ -46,11 +46,25 @@ export const verifySchema = z.strictObject({
   match: z.enum(['equals', 'contains']).default('equals'),
 });
 
+export const DEFAULT_POLICY = {
+  timeouts: { connect_ms: 3000, first_byte_ms: 30_000, idle_ms: 30_000, total_ms: 120_000 },
+  retry: { attempts: 0, backoff_ms: 250, max_retry_after_ms: 5000 },
+  breaker: { error_threshold_pct: 50, min_requests: 5, window_ms: 10_000, reset_ms: 30_000 },
+  probe: { interval_ms: 10_000, timeout_ms: 3000 },
+} as const;
+
+/** `defaults.breaker: { reset_ms: 5000 }` keeps the built-in values of the other keys. */
+function withBuiltIns<Shape extends z.core.$ZodShape>(schema: z.ZodObject<Shape, z.core.$strict>, builtIns: z.output<z.ZodObject<Shape>>) {
+  const partial = schema.partial();
+  const given = (value: object) => Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined));
+  return partial.prefault({} as z.input<typeof partial>).transform((value) => ({ ...builtIns, ...given(value) }) as z.output<z.ZodObject<Shape>>);
+}
+
 const policySchema = z.strictObject({
-  timeouts: timeoutsSchema.default({ connect_ms: 3000, first_byte_ms: 30_000, idle_ms: 30_000, total_ms: 120_000 }),
-  retry: retrySchema.default({ attempts: 0, backoff_ms: 250, max_retry_after_ms: 5000 }),
-  breaker: breakerSchema.default({ error_threshold_pct: 50, min_requests: 5, window_ms: 10_000, reset_ms: 30_000 }),
-  probe: probeSchema.default({ interval_ms: 10_000, timeout_ms: 3000 }),
+  timeouts: withBuiltIns(timeoutsSchema, DEFAULT_POLICY.timeouts),
+  retry: withBuiltIns(retrySchema, DEFAULT_POLICY.retry),
+  breaker: withBuiltIns(breakerSchema, DEFAULT_POLICY.breaker),
+  probe: withBuiltIns(probeSchema, DEFAULT_POLICY.probe),
   on_revision_mismatch: z.enum(revisionMismatchPolicies).default('skip'),
 });
 
@@ -121,9 +135,9 @@ export const stateSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  server: serverSchema.default(serverSchema.parse({})),
-  state: stateSchema.default(stateSchema.parse({})),
-  defaults: policySchema.default(policySchema.parse({})),
+  server: serverSchema.prefault({}),
+  state: stateSchema.prefault({}),
+  defaults: policySchema.prefault({}),
   backends: z.record(backendName, backendSchema),
   routes: z.record(headerSafe('a route name'), routeSchema),
 });

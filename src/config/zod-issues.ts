@@ -32,7 +32,7 @@ export function describeIssue(issue: Issue, root: Schema): ConfigProblem[] {
     case 'invalid_union':
       return [configError(path, 'expected a list of targets, or an object with "targets"')];
     default:
-      return [configError(path, issue.message.replace(/^Invalid (input|option): /, ''))];
+      return [configError(path, issue.message.replace(/^(Invalid (input|option)|Too (small|big)): /, ''))];
   }
 }
 
@@ -54,9 +54,10 @@ function objectKeysAt(root: Schema, path: ConfigPath): string[] {
 function unwrap(schema: Schema): Schema {
   let current = schema;
   for (let depth = 0; depth < 10; depth++) {
-    const def = current._zod.def as { type: string; innerType?: Schema; out?: Schema };
-    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) current = def.innerType;
-    else if (def.type === 'pipe' && def.out) current = def.out;
+    const def = current._zod.def as { type: string; innerType?: Schema; in?: Schema; out?: Schema };
+    if (['optional', 'default', 'prefault', 'nullable'].includes(def.type) && def.innerType) current = def.innerType;
+    // A preprocess pipe holds the schema on its out side, a transform pipe on its in side.
+    else if (def.type === 'pipe' && def.out && def.in) current = def.out._zod.def.type === 'transform' ? def.in : def.out;
     else break;
   }
   return current;

@@ -213,6 +213,7 @@ async function relayAnswer(
       return context.finish({ ...base, outcome: 'ok', ttfbMs, upstreamTtfbMs: ready.ttfbMs });
     case 'client_gone':
       breakerCall.neutral();
+      response.destroy();
       return context.finish({ ...base, outcome: 'client_gone', ttfbMs, upstreamTtfbMs: ready.ttfbMs });
     case 'broken': {
       breakerCall.failure();

@@ -7,7 +7,7 @@
 import type { UpstreamErrorBody } from '../errors.js';
 
 export function normalizeErrorBody(status: number, text: string): UpstreamErrorBody {
-  const fallbackType = status >= 500 ? 'server_error' : 'invalid_request_error';
+  const fallbackType = status >= 500 ? 'server_error' : status === 429 ? 'rate_limit_error' : 'invalid_request_error';
   const parsed = parseJson(text);
   if (isRecord(parsed)) {
     const nested = parsed['error'];

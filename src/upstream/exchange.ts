@@ -116,6 +116,7 @@ export class Exchange {
     this.clearTimer();
     this.timer = setTimeout(() => this.expire(`no data for ${idleMs} ms`), idleMs);
     sink.on('drain', this.onDrain);
+    sink.on('close', this.onSinkClose);
     return new Promise<RelayOutcome>((resolve) => {
       this.settleRelay = resolve;
       body.resume();
@@ -274,6 +275,11 @@ export class Exchange {
     this.response?.body.resume();
   };
 
+  /** The client connection closed while we were still relaying. */
+  private readonly onSinkClose = (): void => {
+    if (this.phase === 'relaying') this.cancel();
+  };
+
   private endRelay(): void {
     this.finish();
     if (this.sse && !endsWithDone(this.tail)) {
@@ -296,6 +302,7 @@ export class Exchange {
     this.phase = 'finished';
     this.clearTimer();
     this.sink?.off('drain', this.onDrain);
+    this.sink?.off('close', this.onSinkClose);
   }
 
   private clearTimer(): void {
