@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runCheck } from './commands/check.js';
 import { runServe } from './commands/serve.js';
+import { runVerify } from './commands/verify.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `pinroute ${packageVersion()} — OpenAI-compatible gateway with pinned, verified model revisions
@@ -49,6 +50,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     case 'check':
       return runCheck(configFile, env);
+    case 'verify':
+      return runVerify(configFile, env, parsed.json ?? false);
     default:
       process.stderr.write(`pinroute: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -7,6 +7,7 @@
  */
 import type { RoutingTable } from './config/table.js';
 import type { ConfigProblem } from './config/problems.js';
+import type { ProbeScheduler } from './health/probe-scheduler.js';
 import type { HealthRegistry } from './health/registry.js';
 import type { Logger } from './observe/logger.js';
 import type { Metrics } from './observe/metrics.js';
@@ -35,6 +36,7 @@ export class Gateway {
     table: RoutingTable,
     readonly configFile: string,
     readonly registry: HealthRegistry,
+    readonly probes: ProbeScheduler,
     readonly pools: UpstreamPools,
     readonly store: StateStore,
     readonly metrics: Metrics,
@@ -43,6 +45,7 @@ export class Gateway {
     this.current = table;
     registry.sync(table);
     pools.sync(table);
+    probes.sync(table);
   }
 
   get table(): RoutingTable {
@@ -58,6 +61,7 @@ export class Gateway {
     this.registry.sync(table);
     this.pools.sync(table);
     this.current = table;
+    this.probes.sync(table);
     for (const listener of this.listeners) listener.tableInstalled(table);
   }
 }

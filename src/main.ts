@@ -10,6 +10,7 @@ import type { Environment } from './config/interpolate.js';
 import { loadConfigFile } from './config/load.js';
 import { formatProblem } from './config/problems.js';
 import { Gateway } from './gateway.js';
+import { ProbeScheduler } from './health/probe-scheduler.js';
 import { HealthRegistry } from './health/registry.js';
 import { createGatewayServer, type InflightRequests } from './http/server.js';
 import { createLogger, type Logger } from './observe/logger.js';
@@ -51,7 +52,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   });
   metrics.storeConnectivity(store.connectivity());
   const pools = new UpstreamPools();
-  gateway = new Gateway(table, options.configFile, registry, pools, store, metrics, logger);
+  const probes = new ProbeScheduler(registry, store, logger);
+  gateway = new Gateway(table, options.configFile, registry, probes, pools, store, metrics, logger);
 
   const { server, inflight } = createGatewayServer(gateway, packageVersion());
   const port = options.port ?? portFromEnvironment(options.env) ?? table.server.port;
@@ -89,6 +91,7 @@ async function stopGateway(gateway: Gateway, server: Server, inflight: InflightR
   // Nothing is in flight any more: whatever connections remain are idle keep-alives.
   server.closeAllConnections();
   await closed;
+  gateway.probes.stop();
   await gateway.pools.close();
   gateway.registry.dispose();
   await gateway.store.close();

@@ -47,7 +47,7 @@ export function compileConfig(config: Config, context: CompileContext): CompileR
       maxJsonDepth: config.server.max_json_depth,
       shutdownGraceMs: config.server.shutdown_grace_ms,
     }),
-    state: Object.freeze({ redisUrl: config.state.redis_url, keyPrefix: config.state.key_prefix }),
+    state: Object.freeze({ redisUrl: config.state.redis_url, mode: config.state.mode, keyPrefix: config.state.key_prefix }),
     backends,
     routes,
     routeNames: Object.freeze([...routes.keys()].sort()),

@@ -130,7 +130,9 @@ export const serverSchema = z.strictObject({
 });
 
 export const stateSchema = z.strictObject({
+  /** One URL; for a Redis Cluster, comma-separated seed node URLs with mode: cluster. */
   redis_url: z.string().default(''),
+  mode: z.enum(['standalone', 'cluster']).default('standalone'),
   key_prefix: z.string().min(1).default('pinroute:'),
 });
 

@@ -73,6 +73,7 @@ export interface ServerSettings {
 
 export interface StateSettings {
   readonly redisUrl: string;
+  readonly mode: 'standalone' | 'cluster';
   readonly keyPrefix: string;
 }
 

@@ -73,8 +73,20 @@ export class HealthRegistry implements StoreListener {
     if (state.openUntil > now || !state.breaker.admits) return 'breaker_open';
     if (state.breaker.state === 'half_open' && state.trialLease !== 'held') return 'breaker_open';
     if (this.backendHealth.get(target.backend.name)?.up === false) return 'down';
-    if (state.revision.status === 'mismatch' && target.onRevisionMismatch === 'skip') return 'revision_mismatch';
+    if (target.onRevisionMismatch === 'skip' && this.knownMismatch(target, now)) return 'revision_mismatch';
     return null;
+  }
+
+  /**
+   * The target is known to serve another revision. A mismatch seen in an answer
+   * (the passive check) is remembered for one probe interval only: for backends
+   * whose probes cannot see the revision (openai), trying again later is the only
+   * way to learn that the drift is over.
+   */
+  knownMismatch(target: CompiledTarget, now: number = this.now()): boolean {
+    const revision = this.targets.get(target.stateKey)?.revision;
+    if (revision?.status !== 'mismatch') return false;
+    return revision.source !== 'response' || now - (revision.checkedAt ?? 0) < target.backend.probe.interval_ms;
   }
 
   /** Milliseconds until a skipped target may be tried again, when known. */
@@ -131,7 +143,7 @@ export class HealthRegistry implements StoreListener {
       return;
     }
     this.applyRevision(state, view);
-    this.store.publish({ kind: 'revision', key, ...view, checkedAt: view.checkedAt ?? this.now() });
+    this.store.publish({ kind: 'revision', key, ...view, checkedAt: view.checkedAt ?? this.now(), source: view.source ?? 'probe' });
   }
 
   observeHealth(backend: string, view: BackendHealthView & { up: boolean }): void {
@@ -268,7 +280,7 @@ export class HealthRegistry implements StoreListener {
 
   private applyRevision(state: TargetState, view: RevisionView): void {
     const previous = state.revision.observed;
-    state.revision = { status: view.status, observed: view.observed, checkedAt: view.checkedAt, detail: view.detail };
+    state.revision = { status: view.status, observed: view.observed, checkedAt: view.checkedAt, detail: view.detail, source: view.source };
     if (previous !== null && view.observed !== null && previous !== view.observed) {
       this.logger.warn({ target: state.key, previous, observed: view.observed, status: view.status }, 'observed revision changed');
       this.observer.revisionChanged?.(state, previous);

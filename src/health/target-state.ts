@@ -4,7 +4,7 @@
  * revision it was last seen serving, and counters for /admin/status.
  */
 import type { BreakerPolicy } from '../config/schema.js';
-import type { RevisionStatus } from '../state/store.js';
+import type { RevisionSource, RevisionStatus } from '../state/store.js';
 import { Breaker, type BreakerEvents } from './breaker.js';
 
 export interface RevisionView {
@@ -12,6 +12,7 @@ export interface RevisionView {
   readonly observed: string | null;
   readonly checkedAt: number | null;
   readonly detail: string | null;
+  readonly source: RevisionSource | null;
 }
 
 export interface LastError {
@@ -29,7 +30,7 @@ export class TargetState {
   openReason: 'breaker' | 'rate_limited' | null = null;
   trialLease: TrialLease = 'none';
   trialRetryTimer: NodeJS.Timeout | null = null;
-  revision: RevisionView = { status: 'unverified', observed: null, checkedAt: null, detail: null };
+  revision: RevisionView = { status: 'unverified', observed: null, checkedAt: null, detail: null, source: null };
   lastError: LastError | null = null;
   readonly counters = { attempts: 0, successes: 0, failures: 0, skipped: 0 };
 

@@ -106,7 +106,7 @@ export class AttemptChain {
     const forced = this.request.forced !== null;
     // A forced target is for reproducing what a backend serves, drift included.
     if (skip === null || (forced && skip === 'revision_mismatch')) {
-      if (!forced && target.onRevisionMismatch === 'fail' && this.registry.revisionOf(target)?.status === 'mismatch') {
+      if (!forced && target.onRevisionMismatch === 'fail' && this.registry.knownMismatch(target)) {
         return this.revisionFailure(target, this.registry.revisionOf(target)?.observed ?? 'unknown');
       }
       return 'go';
@@ -177,7 +177,7 @@ export class AttemptChain {
   private answer(target: CompiledTarget, exchange: Exchange, ready: Ready, call: BreakerCall): ChainResult | null {
     const passive = passiveVerdict(target, ready.upstreamModel);
     if (passive) {
-      this.registry.observeRevision(target.stateKey, { ...passive, checkedAt: Date.now() });
+      this.registry.observeRevision(target.stateKey, { ...passive, checkedAt: Date.now(), source: 'response' });
     }
     if (passive?.status === 'mismatch' && !this.request.forced && target.onRevisionMismatch !== 'serve') {
       exchange.cancel();

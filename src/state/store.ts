@@ -9,6 +9,8 @@
  */
 
 export type RevisionStatus = 'verified' | 'mismatch' | 'unverified';
+/** A probe of the backend's own metadata, or the `model` of an answer (the passive check). */
+export type RevisionSource = 'probe' | 'response';
 
 export type StateUpdate =
   /** Keep every replica off a target until `until` (epoch ms). Deadlines only ever grow. */
@@ -32,6 +34,7 @@ export type StateUpdate =
       readonly observed: string | null;
       readonly checkedAt: number;
       readonly detail: string | null;
+      readonly source: RevisionSource;
     };
 
 export interface Envelope {

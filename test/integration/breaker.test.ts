@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { sleep } from '../support/wait.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
 
 let primary: FakeUpstream;
@@ -52,7 +53,6 @@ async function attempts(): Promise<string | null> {
   return response.headers.get('x-pinroute-attempts');
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function status(): Promise<{ breaker: string; usable: boolean }> {
   const response = await fetch(`${gateway.url}/admin/status`);

@@ -6,6 +6,7 @@
 import { APIError } from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { waitFor } from '../support/wait.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
 import { fixture } from '../support/fixtures.js';
 
@@ -80,19 +81,19 @@ async function chatError(model = ROUTE, headers?: Record<string, string>): Promi
 }
 
 describe('moves to the next target on', () => {
-  it('a connection error (nothing listening)', async () => {
+  it('a connection error (the backend died after its last probe said up)', async () => {
     const dead = await FakeUpstream.start();
-    const deadPort = dead.port;
-    await dead.close();
     const local = await startTestGateway(
       testConfig({
         backends: {
-          dead: { type: 'openai-compatible', base_url: `http://127.0.0.1:${deadPort}/v1` },
+          dead: { type: 'openai-compatible', base_url: dead.url, probe: { interval_ms: 60_000 } },
           secondary: { type: 'openai-compatible', base_url: secondary.url },
         },
         routes: { r: [{ backend: 'dead', model: 'm', revision: 'r1' }, { backend: 'secondary', model: 'm2', revision: 'r2' }] },
       }),
     );
+    await waitFor(() => dead.probeHits('/v1/models') === 1);
+    await dead.close();
     try {
       const { data, response } = await local.client().chat.completions.create({ model: 'r', messages }).withResponse();
       expect(data.choices[0]?.message.content).toContain('fake upstream');

@@ -7,6 +7,7 @@
 import { APIError } from 'openai';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { waitFor } from '../support/wait.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
 
 let primary: FakeUpstream;
@@ -176,11 +177,3 @@ describe('after the commit point, a stream never switches target', () => {
     expect(seen).toBeLessThan(50);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

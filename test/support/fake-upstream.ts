@@ -156,7 +156,7 @@ export class FakeUpstream {
   }
 
   private answerProbe(path: string, response: ServerResponse): void {
-    const answer = this.probeAnswers.get(path);
+    const answer = this.probeAnswers.get(path) ?? this.defaultProbe(path);
     if (!answer) return writeJson(response, 404, { error: { message: `no probe answer for ${path}`, type: 'not_found' } });
     if (answer.body === undefined) {
       response.writeHead(answer.status);
@@ -164,6 +164,19 @@ export class FakeUpstream {
       return;
     }
     writeJson(response, answer.status, answer.body);
+  }
+
+  /** A healthy server by default: /health and /api/version answer 200, the listing names the served model. */
+  private defaultProbe(path: string): ProbeAnswer | undefined {
+    if (path === '/health' || path === '/api/version') return { status: 200, body: { status: 'ok' } };
+    if (path === `${this.basePath}/models`) {
+      const id = this.servedModel ?? 'fake-model';
+      return { status: 200, body: { object: 'list', data: [{ id, object: 'model', created: 0, owned_by: 'fake', root: id }] } };
+    }
+    if (path.startsWith(`${this.basePath}/models/`)) {
+      return { status: 200, body: { id: decodeURIComponent(path.slice(this.basePath.length + 8)), object: 'model', created: 0, owned_by: 'fake' } };
+    }
+    return undefined;
   }
 
   private async behave(behavior: Behavior, json: Record<string, unknown> | null, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
