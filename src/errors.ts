@@ -31,6 +31,9 @@ export type GatewayError =
   | { readonly code: 'unknown_target'; readonly backend: string; readonly route: string; readonly available: readonly string[] }
   | { readonly code: 'body_too_large'; readonly limitBytes: number }
   | { readonly code: 'not_found'; readonly method: string; readonly path: string }
+  /** The HTTP request itself could not be parsed (bad framing, CR/LF in a header...). */
+  | { readonly code: 'malformed_http'; readonly detail: string }
+  | { readonly code: 'headers_too_large'; readonly limitBytes: number }
   | { readonly code: 'all_targets_failed'; readonly route: string; readonly attempts: readonly AttemptRecord[]; readonly retryAfterMs: number | null }
   | { readonly code: 'rate_limited'; readonly route: string; readonly attempts: readonly AttemptRecord[]; readonly retryAfterMs: number }
   | { readonly code: 'gateway_timeout'; readonly route: string; readonly totalMs: number; readonly attempts: readonly AttemptRecord[] }

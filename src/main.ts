@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Environment } from './config/interpolate.js';
 import { loadConfigFile } from './config/load.js';
+import { ConfigWatcher } from './config/watch.js';
 import { formatProblem } from './config/problems.js';
 import { Gateway } from './gateway.js';
 import { ProbeScheduler } from './health/probe-scheduler.js';
@@ -33,6 +34,8 @@ export interface RunningGateway {
   readonly server: Server;
   readonly url: string;
   readonly port: number;
+  /** Re-reads the config file now (what SIGHUP does). */
+  reload(): Promise<void>;
   /** Stops accepting, lets in-flight work finish within the grace period, then closes everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -65,12 +68,28 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   logger.info({ url, routes: table.routeNames, stateStore: store.connectivity().location }, 'pinroute listening');
 
   const running = gateway;
+  const watcher = new ConfigWatcher(options.configFile, options.env, {
+    get table() {
+      return running.table;
+    },
+    install: (next) => running.install(next),
+    reloaded: (result, problems) => {
+      metrics.configReloaded(result);
+      running.lastReload = { at: Date.now(), result, problems };
+    },
+  }, logger);
+  await watcher.start();
+
   return {
     gateway: running,
     server,
     url: url.replace('0.0.0.0', '127.0.0.1'),
     port: address.port,
-    stop: (graceMs = table.server.shutdownGraceMs) => stopGateway(running, server, inflight, graceMs),
+    reload: () => watcher.reload(),
+    stop: (graceMs = running.table.server.shutdownGraceMs) => {
+      watcher.stop();
+      return stopGateway(running, server, inflight, graceMs);
+    },
   };
 }
 

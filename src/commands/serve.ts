@@ -18,11 +18,14 @@ export async function runServe(options: StartOptions): Promise<number> {
     process.stderr.write(`pinroute: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+  const reload = () => void running.reload();
+  process.on('SIGHUP', reload);
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       running.gateway.logger.info({ signal }, 'draining');
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
       running.stop().then(
         () => resolve(0),
         () => resolve(1),

@@ -45,6 +45,10 @@ export function toHttpError(error: GatewayError): HttpError {
       );
     case 'body_too_large':
       return envelope(413, 'invalid_request_error', 'body_too_large', `the request body is larger than ${error.limitBytes} bytes (server.max_body_bytes)`);
+    case 'malformed_http':
+      return envelope(400, 'invalid_request_error', 'malformed_http', `the HTTP request could not be parsed: ${error.detail}`, null, { connection: 'close' });
+    case 'headers_too_large':
+      return envelope(431, 'invalid_request_error', 'headers_too_large', `request headers are larger than ${error.limitBytes} bytes`, null, { connection: 'close' });
     case 'not_found':
       return envelope(404, 'invalid_request_error', 'not_found', `no such endpoint: ${error.method} ${error.path}`);
     case 'all_targets_failed':

@@ -5,6 +5,8 @@
  */
 import { getRequestListener } from '@hono/node-server';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { toHttpError } from './error-response.js';
 import type { Gateway } from '../gateway.js';
 import { createApp } from './app.js';
 import { createProxyHandler, PROXY_ENDPOINTS } from './proxy.js';
@@ -53,7 +55,30 @@ export function createGatewayServer(gateway: Gateway, version: string): { server
   );
   // Long streams are normal for LLMs; per-request deadlines live in the attempt chain.
   server.timeout = 0;
+  server.on('clientError', answerUnparseableRequest);
   return { server, inflight };
+}
+
+/**
+ * Requests node's parser rejects (CR/LF or other bytes that could smuggle a
+ * second request, oversized headers) still get an OpenAI-shaped answer, then
+ * the connection is closed: after a framing error nothing more on it can be trusted.
+ */
+function answerUnparseableRequest(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const http = toHttpError(
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? { code: 'headers_too_large', limitBytes: MAX_HEADER_BYTES }
+      : { code: 'malformed_http', detail: error.code ?? 'parse error' },
+  );
+  const body = JSON.stringify(http.body);
+  const reason = http.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${http.status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function pathOf(url: string | undefined): string {

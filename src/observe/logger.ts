@@ -37,7 +37,8 @@ const REDACTED_PATHS = [
 ];
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ sync: false, minLength: 4096 });
+  // Asynchronous writes: a slow stdout never blocks a request; lines still go out within a tick.
+  const destination = options.destination ?? pino.destination({ sync: false });
   const instance = pino(
     {
       level: options.level ?? 'info',

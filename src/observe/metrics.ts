@@ -38,7 +38,7 @@ export class Metrics {
 
   constructor(targetUp: () => { table: RoutingTable; registry: HealthRegistry } | null) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'pinroute_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'pinroute_' });
     this.requests = new Counter({
       name: 'pinroute_requests_total',
       help: 'Requests answered, by route, serving backend and HTTP status',
