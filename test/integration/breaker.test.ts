@@ -11,7 +11,7 @@ import { startTestGateway, testConfig, type TestGateway } from '../support/start
 let primary: FakeUpstream;
 let secondary: FakeUpstream;
 let gateway: TestGateway;
-const RESET_MS = 400;
+const RESET_MS = 1500;
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
 beforeAll(async () => {

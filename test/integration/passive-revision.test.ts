@@ -119,23 +119,27 @@ describe('openai: the response model must be the pinned snapshot', () => {
 
 describe('vllm: the response model must be the pinned served name', () => {
   it('verified when the served name carries the pin', async () => {
-    const local = await start('skip');
     mirror.servedModel = VLLM_MODEL;
+    const local = await start('skip');
     const { response } = await local.client().chat.completions.create({ model: 'llama', messages }).withResponse();
     expect(response.headers.get('x-served-by-revision-status')).toBe('verified');
     mirror.servedModel = undefined;
   });
 
-  it('mismatch when the mirror serves another snapshot under the route', async () => {
+  it('mismatch when an answer names another snapshot than the probe saw', async () => {
+    const drifted = 'llama-3.1-8b@5206a32e0bd3067aef1ce90f5528ade7d866253f';
+    mirror.servedModel = VLLM_MODEL;
     const local = await start('skip');
-    mirror.servedModel = 'llama-3.1-8b@5206a32e0bd3067aef1ce90f5528ade7d866253f';
+    mirror.script({ kind: 'ok', model: drifted });
     const { response } = await local.client().chat.completions.create({ model: 'llama', messages }).withResponse();
     expect(response.headers.get('x-pinroute-attempts')).toBe('mirror=revision_mismatch, fallback=200');
+    expect(mirror.hits).toBe(1);
     const status = (await (await fetch(`${local.url}/admin/status`)).json()) as {
       routes: { name: string; targets: { backend: string; revision: { status: string; observed: string } }[] }[];
     };
     const target = status.routes.find((route) => route.name === 'llama')?.targets[0];
-    expect(target?.revision).toMatchObject({ status: 'mismatch', observed: 'llama-3.1-8b@5206a32e0bd3067aef1ce90f5528ade7d866253f' });
+    expect(target?.revision).toMatchObject({ status: 'mismatch', observed: drifted });
     mirror.servedModel = undefined;
   });
+
 });
