@@ -42,8 +42,16 @@ function config(server: object = {}): object {
 }
 
 beforeAll(async () => {
-  mirror = await FakeUpstream.start({ servedModel: VLLM_MODEL });
-  hosted = await FakeUpstream.start({ servedModel: DRIFTED });
+  // Probe answers of healthy backends (vLLM /health and /v1/models, OpenAI /v1/models/{model}),
+  // so a gateway that probes sees them up, and the pins stay decided by the answers below.
+  mirror = await FakeUpstream.start({
+    servedModel: VLLM_MODEL,
+    probes: { '/health': { status: 200 }, '/v1/models': { status: 200, body: { object: 'list', data: [{ id: VLLM_MODEL, object: 'model', root: VLLM_MODEL }] } } },
+  });
+  hosted = await FakeUpstream.start({
+    servedModel: DRIFTED,
+    probes: { [`/v1/models/${PIN}`]: { status: 200, body: { id: PIN, object: 'model', created: 1722902400, owned_by: 'system' } } },
+  });
   gateway = await startTestGateway(config());
   // One request per route, so the document has a verified pin and a mismatch to show.
   await gateway.client().chat.completions.create({ model: 'llama-3.1-8b', messages });
@@ -72,10 +80,12 @@ describe('pinroute status', () => {
     expect(gpt).toBeGreaterThan(0);
     expect(llama).toBeGreaterThan(gpt);
     const cells = (line: string | undefined) => (line ?? '').trim().split(/\s{2,}/);
+    // Health is "unknown" until the first probe has answered, "up" after.
+    const health = expect.stringMatching(/^(up|unknown)$/);
     // llama-3.1-8b: the mirror served its pin.
-    expect(cells(lines[llama + 2]).slice(0, 9)).toEqual(['1', 'mirror', 'llama-3.1-8b@0e9e39f249a1…', 'usable', 'closed', 'unknown', '0e9e39f249a1…', '0e9e39f249a1…', 'verified']);
+    expect(cells(lines[llama + 2]).slice(0, 9)).toEqual(['1', 'mirror', 'llama-3.1-8b@0e9e39f249a1…', 'usable', 'closed', health, '0e9e39f249a1…', '0e9e39f249a1…', 'verified']);
     // gpt-4o: hosted answered another snapshot, so it is skipped and the mirror served.
-    expect(cells(lines[gpt + 2])).toEqual(['1', 'hosted', PIN, 'skip: revision_mismatch', 'closed', 'unknown', PIN, DRIFTED, 'mismatch', expect.stringMatching(/^revision_mismatch \(\d+s ago\): response model "gpt-4o-2024-11-20"/)]);
+    expect(cells(lines[gpt + 2])).toEqual(['1', 'hosted', PIN, 'skip: revision_mismatch', 'closed', health, PIN, DRIFTED, 'mismatch', expect.stringMatching(/^revision_mismatch \(\d+s ago\): response model "gpt-4o-2024-11-20"/)]);
     expect(cells(lines[gpt + 3])[1]).toBe('mirror');
     expect(result.stdout).toMatch(/^2 routes, 3 targets: 2 usable, 1 skipped; 2 verified, 1 revision mismatch$/m);
     expect(result.stdout).not.toContain('\u001b[');
