@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { runCheck } from './commands/check.js';
 import { runServe } from './commands/serve.js';
 import { runVerify } from './commands/verify.js';
+import { runStatus } from './commands/status.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `pinroute ${packageVersion()} — OpenAI-compatible gateway with pinned, verified model revisions
@@ -52,6 +53,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runCheck(configFile, env);
     case 'verify':
       return runVerify(configFile, env, parsed.json ?? false);
+    case 'status':
+      return runStatus(parsed.url ?? env['PINROUTE_URL'] ?? 'http://127.0.0.1:8080', env, parsed.json ?? false);
     default:
       process.stderr.write(`pinroute: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

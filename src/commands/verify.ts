@@ -8,7 +8,8 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigInvalid, formatProblem } from '../config/problems.js';
 import type { CompiledTarget, RoutingTable } from '../config/table.js';
 import { probeBackend, type BackendProbe } from '../health/probe.js';
-import { renderTable, shorten } from './table.js';
+import { colourEnabled, shortenHashes, type Colour } from './terminal.js';
+import { renderTable, type Column } from './text-table.js';
 
 export interface TargetVerification {
   readonly route: string;
@@ -34,7 +35,7 @@ export async function runVerify(configFile: string, env: Environment, json: bool
   }
   const results = await verifyTable(table);
   if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  else process.stdout.write(renderVerification(results));
+  else process.stdout.write(`${renderVerification(results, colourEnabled(env, process.stdout.isTTY === true)).join('\n')}\n`);
   const failed = results.filter((result) => result.status === 'mismatch' || result.status === 'unreachable');
   if (!json) {
     process.stdout.write(
@@ -80,19 +81,34 @@ function describeTarget(target: CompiledTarget, probe: BackendProbe | undefined)
   return { ...base, observed: verdict.observed, status: verdict.status, detail: verdict.detail };
 }
 
-function renderVerification(results: readonly TargetVerification[]): string {
+const COLUMNS: readonly Column[] = [
+  { header: 'route' },
+  { header: '#', align: 'right' },
+  { header: 'backend' },
+  { header: 'type' },
+  { header: 'model', maxWidth: 40 },
+  { header: 'pinned', maxWidth: 24 },
+  { header: 'observed', maxWidth: 24 },
+  { header: 'status' },
+  { header: 'detail', truncate: 'end', fill: true },
+];
+
+const STATUS_COLOUR: Record<TargetVerification['status'], Colour> = { verified: 'green', unverified: 'yellow', mismatch: 'red', unreachable: 'red' };
+
+function renderVerification(results: readonly TargetVerification[], colour: boolean): string[] {
   return renderTable(
-    ['route', '#', 'backend', 'type', 'model', 'pinned', 'observed', 'status', 'detail'],
+    COLUMNS,
     results.map((result) => [
-      result.route,
-      String(result.index),
-      result.backend,
-      result.type,
-      shorten(result.model, 40),
-      shorten(result.pinned),
-      result.observed === null ? '-' : shorten(result.observed),
-      result.status,
-      result.detail,
+      { text: result.route },
+      { text: String(result.index) },
+      { text: result.backend },
+      { text: result.type },
+      { text: shortenHashes(result.model) },
+      { text: shortenHashes(result.pinned) },
+      { text: result.observed === null ? '-' : shortenHashes(result.observed) },
+      { text: result.status, colour: STATUS_COLOUR[result.status] },
+      { text: result.detail },
     ]),
+    { colour, ...(process.stdout.isTTY && process.stdout.columns ? { maxLineWidth: process.stdout.columns } : {}) },
   );
 }
