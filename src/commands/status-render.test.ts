@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatusDocument, TargetStatus } from '../observe/status.js';
+import type { StatusDocument, TargetStatus } from '../observe/status-schema.js';
 import { parseStatusDocument } from './status-document.js';
 import { duration, renderStatus } from './status-render.js';
 
@@ -21,6 +21,7 @@ function target(overrides: Partial<TargetStatus> & Pick<TargetStatus, 'backend' 
     base_url: 'http://vllm.internal:8000/v1',
     usable: true,
     skip_reason: null,
+    on_revision_mismatch: 'skip',
     breaker: 'closed',
     open_until: null,
     health: { up: true, checked_at: ago(4), latency_ms: 12, error: null },
@@ -34,6 +35,8 @@ function target(overrides: Partial<TargetStatus> & Pick<TargetStatus, 'backend' 
 const troubled: StatusDocument = {
   service: 'pinroute',
   version: '0.1.0',
+  replica_id: '3f1c2a9e-5b7d-4e21-9c0a-8d6f4b2e1a77',
+  generated_at: new Date(NOW).toISOString(),
   started_at: STARTED,
   uptime_s: UPTIME_S,
   draining: true,
@@ -45,7 +48,7 @@ const troubled: StatusDocument = {
       problems: ['routes.llama-3.1-8b[1].revision (line 41:17): floating revision "latest" can move; pin a commit sha, digest or dated snapshot'],
     },
   },
-  state_store: { kind: 'redis', connected: false, since: NOW - 30_000, lastError: 'connect ECONNREFUSED 10.0.0.5:6379', location: 'redis://cache.internal:6379', since_iso: ago(30) },
+  state_store: { kind: 'redis', connected: false, since: ago(30), last_error: 'connect ECONNREFUSED 10.0.0.5:6379', location: 'redis://cache.internal:6379' },
   routes: [
     {
       name: 'llama-3.1-8b',
@@ -58,7 +61,7 @@ const troubled: StatusDocument = {
           skip_reason: 'breaker_open',
           breaker: 'open',
           open_until: ahead(25),
-          revision: { pinned: SHA, observed: SHA, status: 'verified', checked_at: ago(5), detail: 'response model carries the pinned revision' },
+          revision: { pinned: SHA, is_pinned: true, observed: SHA, status: 'verified', checked_at: ago(5), detail: 'response model carries the pinned revision' },
           last_error: { outcome: '503', message: 'upstream answered 503: engine overloaded, please retry later; the scheduler queue is full (4096 waiting)', at: ago(3) },
         }),
         target({
@@ -68,13 +71,13 @@ const troubled: StatusDocument = {
           usable: false,
           skip_reason: 'down',
           health: { up: false, checked_at: ago(2), latency_ms: null, error: 'GET /api/version: connect ECONNREFUSED 127.0.0.1:11434' },
-          revision: { pinned: DIGEST, observed: null, status: 'unverified', checked_at: null, detail: null },
+          revision: { pinned: DIGEST, is_pinned: true, observed: null, status: 'unverified', checked_at: null, detail: null },
         }),
         target({
           backend: 'spare',
           model: `llama-3.1-8b@${SHA}`,
           breaker: 'half_open',
-          revision: { pinned: SHA, observed: DRIFTED_SHA, status: 'mismatch', checked_at: ago(9), detail: 'served another snapshot' },
+          revision: { pinned: SHA, is_pinned: true, observed: DRIFTED_SHA, status: 'mismatch', checked_at: ago(9), detail: 'served another snapshot' },
         }),
       ],
     },
@@ -87,7 +90,7 @@ const troubled: StatusDocument = {
           type: 'openai',
           model: 'gpt-4o-2024-08-06',
           health: { up: null, checked_at: null, latency_ms: null, error: null },
-          revision: { pinned: 'gpt-4o-2024-08-06', observed: 'gpt-4o-2024-08-06', status: 'verified', checked_at: ago(1), detail: null },
+          revision: { pinned: 'gpt-4o-2024-08-06', is_pinned: true, observed: 'gpt-4o-2024-08-06', status: 'verified', checked_at: ago(1), detail: null },
         }),
       ],
     },
@@ -112,7 +115,7 @@ describe('renderStatus header', () => {
   });
 
   it('says when nothing was reloaded and the store is fine', () => {
-    const calm = renderStatus({ ...troubled, draining: false, config: { ...troubled.config, last_reload: null }, state_store: { ...troubled.state_store, connected: true, lastError: null } }, { colour: false });
+    const calm = renderStatus({ ...troubled, draining: false, config: { ...troubled.config, last_reload: null }, state_store: { ...troubled.state_store, connected: true, last_error: null } }, { colour: false });
     expect(calm[0]).toBe('pinroute 0.1.0 · up 2h 03m (since 2026-12-03 12:00:00Z)');
     expect(calm.join('\n')).toContain('last reload  none since start');
     expect(calm.join('\n')).toMatch(/· connected since/);
@@ -214,7 +217,7 @@ describe('renderStatus width and colour', () => {
   });
 
   it('shows a 429 cooldown on a closed breaker as cooling', () => {
-    const cooling = target({ backend: 'rl', model: 'm', usable: false, skip_reason: 'breaker_open', open_until: ahead(90), revision: { pinned: 'v1', observed: null, status: 'unverified', checked_at: null, detail: null } });
+    const cooling = target({ backend: 'rl', model: 'm', usable: false, skip_reason: 'breaker_open', open_until: ahead(90), revision: { pinned: 'v1', is_pinned: true, observed: null, status: 'unverified', checked_at: null, detail: null } });
     const lines = renderStatus({ ...troubled, routes: [{ name: 'r', total_ms: 1000, targets: [cooling] }] }, { colour: false });
     expect(rowOf('rl', lines)).toContain('cooling 1m 30s');
   });

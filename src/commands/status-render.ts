@@ -3,11 +3,10 @@
  * then one table per route with its targets in fallback order. Pure: the same
  * document and options give the same lines, so it is tested without a gateway.
  *
- * Ages ("3s ago", "open 25s") are measured on the gateway's clock, which the
- * document gives as started_at + uptime_s, so a skewed client clock does not
- * distort them.
+ * Ages ("3s ago", "open 25s") are measured on the gateway's clock (the
+ * document's generated_at), so a skewed client clock does not distort them.
  */
-import type { StatusDocument, TargetStatus } from '../observe/status.js';
+import type { StatusDocument, TargetStatus } from '../observe/status-schema.js';
 import { paint, shortenHashes, type Colour } from './terminal.js';
 import { renderTable, type Cell, type Column } from './text-table.js';
 
@@ -42,7 +41,7 @@ function targetColumns(terminalWidth: number | undefined): Column[] {
 }
 
 export function renderStatus(document: StatusDocument, options: RenderOptions): string[] {
-  const now = Date.parse(document.started_at) + document.uptime_s * 1000;
+  const now = Date.parse(document.generated_at);
   const lines = [...renderHeader(document, options), ''];
   if (document.routes.length === 0) lines.push('no routes configured', '');
   // One table over every route's targets, cut per route, so columns line up down the page.
@@ -70,8 +69,8 @@ function renderHeader(document: StatusDocument, options: RenderOptions): string[
   const label = (text: string): string => paint(text.padEnd(LABEL_WIDTH), 'dim', colour);
   const first = `${paint(`pinroute ${document.version}`, 'bold', colour)}${options.source ? ` at ${options.source}` : ''} · up ${duration(document.uptime_s)} (since ${clock(document.started_at)})`;
   const storeState = store.connected
-    ? `${paint('connected', 'green', colour)} since ${clock(store.since_iso)}`
-    : `${paint('disconnected', 'red', colour)} since ${clock(store.since_iso)}${store.lastError ? ` (${store.lastError})` : ''}; serving on local state`;
+    ? `${paint('connected', 'green', colour)} since ${clock(store.since)}`
+    : `${paint('disconnected', 'red', colour)} since ${clock(store.since)}${store.last_error ? ` (${store.last_error})` : ''}; serving on local state`;
   const lines = [
     first,
     `${label('state store')}${store.kind} (${store.location}) · ${storeState}`,

@@ -7,43 +7,9 @@
 import { formatProblem } from '../config/problems.js';
 import type { CompiledTarget } from '../config/table.js';
 import type { Gateway } from '../gateway.js';
-import type { BreakerState } from '../health/breaker.js';
-import type { StoreConnectivity } from '../state/store.js';
+import type { StatusDocument, TargetStatus } from './status-schema.js';
 
-export interface TargetStatus {
-  readonly backend: string;
-  readonly type: string;
-  readonly base_url: string;
-  readonly model: string;
-  readonly usable: boolean;
-  readonly skip_reason: string | null;
-  readonly breaker: BreakerState | 'unknown';
-  readonly open_until: string | null;
-  readonly health: { readonly up: boolean | null; readonly checked_at: string | null; readonly latency_ms: number | null; readonly error: string | null };
-  readonly revision: {
-    readonly pinned: string;
-    readonly observed: string | null;
-    readonly status: string;
-    readonly checked_at: string | null;
-    readonly detail: string | null;
-  };
-  readonly last_error: { readonly outcome: string; readonly message: string; readonly at: string } | null;
-  readonly counters: { readonly attempts: number; readonly successes: number; readonly failures: number; readonly skipped: number };
-}
-
-export interface StatusDocument {
-  readonly service: 'pinroute';
-  readonly version: string;
-  readonly started_at: string;
-  readonly uptime_s: number;
-  readonly draining: boolean;
-  readonly config: {
-    readonly file: string;
-    readonly last_reload: { readonly at: string; readonly result: string; readonly problems: readonly string[] } | null;
-  };
-  readonly state_store: StoreConnectivity & { readonly since_iso: string };
-  readonly routes: readonly { readonly name: string; readonly total_ms: number; readonly targets: readonly TargetStatus[] }[];
-}
+export type { StatusDocument, TargetStatus } from './status-schema.js';
 
 export function buildStatus(gateway: Gateway, version: string): StatusDocument {
   const table = gateway.table;
@@ -53,6 +19,8 @@ export function buildStatus(gateway: Gateway, version: string): StatusDocument {
   return {
     service: 'pinroute',
     version,
+    replica_id: gateway.store.replicaId,
+    generated_at: new Date(now).toISOString(),
     started_at: new Date(gateway.startedAt).toISOString(),
     uptime_s: Math.round((now - gateway.startedAt) / 1000),
     draining: gateway.draining,
@@ -62,11 +30,18 @@ export function buildStatus(gateway: Gateway, version: string): StatusDocument {
         ? { at: iso(reload.at) ?? '', result: reload.result, problems: reload.problems.filter((p) => p.severity === 'error').map(formatProblem) }
         : null,
     },
-    state_store: { ...connectivity, since_iso: iso(connectivity.since) ?? '' },
-    routes: table.routeNames.map((name) => {
-      const route = table.routes.get(name);
-      return { name, total_ms: route?.totalMs ?? 0, targets: (route?.targets ?? []).map((target) => targetStatus(gateway, target, now)) };
-    }),
+    state_store: {
+      kind: connectivity.kind,
+      connected: connectivity.connected,
+      since: iso(connectivity.since) ?? '',
+      last_error: connectivity.lastError,
+      location: connectivity.location,
+    },
+    routes: [...table.routes.values()].map((route) => ({
+      name: route.name,
+      total_ms: route.totalMs,
+      targets: route.targets.map((target) => targetStatus(gateway, target, now)),
+    })),
   };
 }
 
@@ -81,11 +56,13 @@ function targetStatus(gateway: Gateway, target: CompiledTarget, now: number): Ta
     model: target.model,
     usable: skip === null,
     skip_reason: skip,
+    on_revision_mismatch: target.onRevisionMismatch,
     breaker: state?.breaker.state ?? 'unknown',
     open_until: state && state.openUntil > now ? iso(state.openUntil) : null,
     health: { up: health.up, checked_at: iso(health.checkedAt), latency_ms: health.latencyMs, error: health.error },
     revision: {
       pinned: target.revision,
+      is_pinned: target.pinned,
       observed: state?.revision.observed ?? null,
       status: target.pinned ? (state?.revision.status ?? 'unverified') : 'unverified',
       checked_at: iso(state?.revision.checkedAt ?? null),

@@ -76,9 +76,9 @@ describe('pinroute status', () => {
 
     const llama = lines.indexOf(lines.find((line) => line.startsWith('route llama-3.1-8b')) ?? '');
     const gpt = lines.indexOf(lines.find((line) => line.startsWith('route gpt-4o')) ?? '');
-    // The document's order (the gateway lists routes by name).
-    expect(gpt).toBeGreaterThan(0);
-    expect(llama).toBeGreaterThan(gpt);
+    // The document's order: the order of the config file.
+    expect(llama).toBeGreaterThan(0);
+    expect(gpt).toBeGreaterThan(llama);
     const cells = (line: string | undefined) => (line ?? '').trim().split(/\s{2,}/);
     // Health is "unknown" until the first probe has answered, "up" after.
     const health = expect.stringMatching(/^(up|unknown)$/);
@@ -96,8 +96,8 @@ describe('pinroute status', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.startsWith('{"service":"pinroute"')).toBe(true);
     const document = JSON.parse(result.stdout) as { routes: { name: string; targets: { backend: string; revision: { pinned: string; observed: string | null; status: string } }[] }[] };
-    expect(document.routes.map((route) => route.name)).toEqual(['gpt-4o', 'llama-3.1-8b']);
-    expect(document.routes[0]?.targets.map((target) => [target.backend, target.revision])).toEqual([
+    expect(document.routes.map((route) => route.name)).toEqual(['llama-3.1-8b', 'gpt-4o']);
+    expect(document.routes[1]?.targets.map((target) => [target.backend, target.revision])).toEqual([
       ['hosted', expect.objectContaining({ pinned: PIN, observed: DRIFTED, status: 'mismatch' })],
       ['mirror', expect.objectContaining({ pinned: SHA, observed: SHA, status: 'verified' })],
     ]);
