@@ -11,7 +11,7 @@
  * One watchdog timer covers both phases: first-byte (bounded by the chain
  * deadline) until ready, then idle, paused while the client applies backpressure.
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { CompiledTarget } from '../config/table.js';
 import { classifyConnectFailure, type UpstreamPools, type UpstreamResponse } from './client.js';
 import { retryAfterMs } from './error-body.js';

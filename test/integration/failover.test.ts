@@ -4,31 +4,27 @@
  * official openai SDK.
  */
 import { APIError } from 'openai';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeUpstream } from '../support/fake-upstream.js';
+import { useFakeUpstreams } from '../support/upstreams.js';
 import { waitFor } from '../support/wait.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
 import { fixture } from '../support/fixtures.js';
 
-let primary: FakeUpstream;
-let secondary: FakeUpstream;
+const upstream = useFakeUpstreams('primary', 'secondary');
+
 let gateway: TestGateway;
 
 const ROUTE = 'llama';
 const messages = [{ role: 'user' as const, content: 'hi' }];
-
-beforeAll(async () => {
-  primary = await FakeUpstream.start();
-  secondary = await FakeUpstream.start();
-});
 
 // A fresh gateway per test: breaker and cooldown state must not leak between tests.
 beforeEach(async () => {
   gateway = await startTestGateway(
     testConfig({
       backends: {
-        primary: { type: 'openai-compatible', base_url: primary.url, api_key: 'primary-secret' },
-        secondary: { type: 'openai-compatible', base_url: secondary.url },
+        primary: { type: 'openai-compatible', base_url: upstream.primary.url, api_key: 'primary-secret' },
+        secondary: { type: 'openai-compatible', base_url: upstream.secondary.url },
       },
       routes: {
         [ROUTE]: [
@@ -56,13 +52,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await gateway.stop();
-  primary.reset();
-  secondary.reset();
-});
-
-afterAll(async () => {
-  await primary.close();
-  await secondary.close();
 });
 
 async function chat(model = ROUTE, headers?: Record<string, string>) {
@@ -87,7 +76,7 @@ describe('moves to the next target on', () => {
       testConfig({
         backends: {
           dead: { type: 'openai-compatible', base_url: dead.url, probe: { interval_ms: 60_000 } },
-          secondary: { type: 'openai-compatible', base_url: secondary.url },
+          secondary: { type: 'openai-compatible', base_url: upstream.secondary.url },
         },
         routes: { r: [{ backend: 'dead', model: 'm', revision: 'r1' }, { backend: 'secondary', model: 'm2', revision: 'r2' }] },
       }),
@@ -99,38 +88,38 @@ describe('moves to the next target on', () => {
       expect(data.choices[0]?.message.content).toContain('fake upstream');
       expect(response.headers.get('x-pinroute-attempts')).toBe('dead=connect_error, secondary=200');
       expect(response.headers.get('x-served-by-backend')).toBe('secondary');
-      expect(secondary.hits).toBe(1);
+      expect(upstream.secondary.hits).toBe(1);
     } finally {
       await local.stop();
     }
   });
 
   it('a reset before any response byte', async () => {
-    primary.script({ kind: 'reset' });
+    upstream.primary.script({ kind: 'reset' });
     const { headers } = await chat();
     expect(headers.get('x-pinroute-attempts')).toBe('primary=connect_error, secondary=200');
-    expect([primary.hits, secondary.hits]).toEqual([1, 1]);
+    expect([upstream.primary.hits, upstream.secondary.hits]).toEqual([1, 1]);
   });
 
   it('a first-byte timeout (upstream hangs)', async () => {
-    primary.script({ kind: 'hang' });
+    upstream.primary.script({ kind: 'hang' });
     const { headers } = await chat();
     expect(headers.get('x-pinroute-attempts')).toBe('primary=timeout, secondary=200');
-    expect([primary.hits, secondary.hits]).toEqual([1, 1]);
+    expect([upstream.primary.hits, upstream.secondary.hits]).toEqual([1, 1]);
   });
 
   it.each([408, 409, 429, 500, 502, 503, 504])('HTTP %i', async (status) => {
-    primary.script({ kind: 'status', status });
+    upstream.primary.script({ kind: 'status', status });
     const { headers } = await chat();
     expect(headers.get('x-pinroute-attempts')).toBe(`primary=${status}, secondary=200`);
-    expect([primary.hits, secondary.hits]).toEqual([1, 1]);
+    expect([upstream.primary.hits, upstream.secondary.hits]).toEqual([1, 1]);
   });
 
   it.each([401, 403, 404])('HTTP %i from the backend (misconfigured backend, not the client)', async (status) => {
-    primary.script({ kind: 'status', status, body: fixture('vllm-error-404-model.json') });
+    upstream.primary.script({ kind: 'status', status, body: fixture('vllm-error-404-model.json') });
     const { headers } = await chat();
     expect(headers.get('x-pinroute-attempts')).toBe(`primary=${status}, secondary=200`);
-    expect(secondary.hits).toBe(1);
+    expect(upstream.secondary.hits).toBe(1);
   });
 
   it.each([
@@ -138,26 +127,26 @@ describe('moves to the next target on', () => {
     ['llama.cpp', 400, 'llamacpp-error-400-context.json'],
     ['TGI (422)', 422, 'tgi-error-422-validation.json'],
   ])('a context-length error from %s', async (_name, status, file) => {
-    primary.script({ kind: 'status', status, body: fixture(file) });
+    upstream.primary.script({ kind: 'status', status, body: fixture(file) });
     const { headers } = await chat();
     expect(headers.get('x-pinroute-attempts')).toBe(`primary=${status}, secondary=200`);
-    expect(secondary.hits).toBe(1);
+    expect(upstream.secondary.hits).toBe(1);
   });
 });
 
 describe('does not move on', () => {
   it('for a client error: the upstream 400 is returned as is, with served-by headers', async () => {
-    primary.script({ kind: 'status', status: 400, body: fixture('openai-error-400.json') });
+    upstream.primary.script({ kind: 'status', status: 400, body: fixture('openai-error-400.json') });
     const error = await chatError();
     expect(error.status).toBe(400);
     expect(error.error).toEqual(fixture('openai-error-400.json').error);
     expect(error.headers?.get('x-served-by-backend')).toBe('primary');
     expect(error.headers?.get('x-pinroute-attempts')).toBe('primary=400');
-    expect([primary.hits, secondary.hits]).toEqual([1, 0]);
+    expect([upstream.primary.hits, upstream.secondary.hits]).toEqual([1, 0]);
   });
 
   it('for a 422 that is not about context length, normalising a flat TGI error', async () => {
-    primary.script({ kind: 'status', status: 422, body: { error: 'Input validation error: `temperature` must be strictly positive', error_type: 'validation' } });
+    upstream.primary.script({ kind: 'status', status: 422, body: { error: 'Input validation error: `temperature` must be strictly positive', error_type: 'validation' } });
     const error = await chatError();
     expect(error.status).toBe(422);
     expect(error.error).toEqual({
@@ -166,20 +155,20 @@ describe('does not move on', () => {
       param: null,
       code: null,
     });
-    expect(secondary.hits).toBe(0);
+    expect(upstream.secondary.hits).toBe(0);
   });
 });
 
 describe('same-target retries', () => {
   it('retry a 503 on the same target before moving on', async () => {
-    primary.script({ kind: 'status', status: 503 });
+    upstream.primary.script({ kind: 'status', status: 503 });
     const { headers } = await chat('llama-retry');
     expect(headers.get('x-pinroute-attempts')).toBe('primary=503, primary=200');
-    expect([primary.hits, secondary.hits]).toEqual([2, 0]);
+    expect([upstream.primary.hits, upstream.secondary.hits]).toEqual([2, 0]);
   });
 
   it('wait for a short retry-after on a 429', async () => {
-    primary.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '120' } });
+    upstream.primary.script({ kind: 'status', status: 429, headers: { 'retry-after-ms': '120' } });
     const started = Date.now();
     const { headers } = await chat('llama-retry');
     expect(headers.get('x-pinroute-attempts')).toBe('primary=429, primary=200');
@@ -188,19 +177,19 @@ describe('same-target retries', () => {
   });
 
   it('never retry a timed-out target', async () => {
-    primary.script({ kind: 'hang' });
+    upstream.primary.script({ kind: 'hang' });
     const { headers } = await chat('llama-retry');
     expect(headers.get('x-pinroute-attempts')).toBe('primary=timeout, secondary=200');
-    expect(primary.hits).toBe(1);
+    expect(upstream.primary.hits).toBe(1);
   });
 
   it('move on at once on a 429 whose retry-after is too long, and cool that target', async () => {
-    primary.script({ kind: 'status', status: 429, headers: { 'retry-after': '2' } });
+    upstream.primary.script({ kind: 'status', status: 429, headers: { 'retry-after': '2' } });
     const first = await chat('llama-retry');
     expect(first.headers.get('x-pinroute-attempts')).toBe('primary=429, secondary=200');
     const second = await chat('llama-retry');
     expect(second.headers.get('x-pinroute-attempts')).toBe('primary=breaker_open, secondary=200');
-    expect(primary.hits).toBe(1);
+    expect(upstream.primary.hits).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const third = await chat('llama-retry');
     expect(third.headers.get('x-pinroute-attempts')).toBe('primary=200');
@@ -209,8 +198,8 @@ describe('same-target retries', () => {
 
 describe('when no target answers', () => {
   it('503 all_targets_failed names each target and why', async () => {
-    primary.script({ kind: 'status', status: 500 });
-    secondary.script({ kind: 'reset' });
+    upstream.primary.script({ kind: 'status', status: 500 });
+    upstream.secondary.script({ kind: 'reset' });
     const error = await chatError();
     expect(error.status).toBe(503);
     expect(error.code).toBe('all_targets_failed');
@@ -221,8 +210,8 @@ describe('when no target answers', () => {
   });
 
   it('429 with retry-after when every target is rate-limited', async () => {
-    primary.script({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
-    secondary.script({ kind: 'status', status: 429, headers: { 'retry-after': '5' } });
+    upstream.primary.script({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
+    upstream.secondary.script({ kind: 'status', status: 429, headers: { 'retry-after': '5' } });
     const error = await chatError();
     expect(error.status).toBe(429);
     expect(error.code).toBe('rate_limit_exceeded');
@@ -231,13 +220,13 @@ describe('when no target answers', () => {
   });
 
   it('504 gateway_timeout when total_ms runs out, within the deadline', async () => {
-    primary.script({ kind: 'hang' });
+    upstream.primary.script({ kind: 'hang' });
     const started = Date.now();
     const error = await chatError('llama-short');
     expect(error.status).toBe(504);
     expect(error.code).toBe('gateway_timeout');
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(secondary.hits).toBe(0);
+    expect(upstream.secondary.hits).toBe(0);
   });
 });
 
@@ -245,22 +234,22 @@ describe('x-pinroute-target', () => {
   it('forces one target, skipping the rest of the order', async () => {
     const { headers } = await chat(ROUTE, { 'x-pinroute-target': 'secondary' });
     expect(headers.get('x-served-by-backend')).toBe('secondary');
-    expect([primary.hits, secondary.hits]).toEqual([0, 1]);
+    expect([upstream.primary.hits, upstream.secondary.hits]).toEqual([0, 1]);
   });
 
   it('returns the forced target\'s own error, without failover', async () => {
-    primary.script({ kind: 'status', status: 503, body: fixture('ollama-v1-error-503.json') });
+    upstream.primary.script({ kind: 'status', status: 503, body: fixture('ollama-v1-error-503.json') });
     const error = await chatError(ROUTE, { 'x-pinroute-target': 'primary' });
     expect(error.status).toBe(503);
     expect(error.error).toEqual(fixture('ollama-v1-error-503.json').error);
     expect(error.headers?.get('x-served-by-backend')).toBe('primary');
-    expect(secondary.hits).toBe(0);
+    expect(upstream.secondary.hits).toBe(0);
   });
 
   it('rejects a backend that is not a target of the route', async () => {
     const error = await chatError(ROUTE, { 'x-pinroute-target': 'elsewhere' });
     expect(error.status).toBe(400);
     expect(error.code).toBe('unknown_target');
-    expect(primary.hits + secondary.hits).toBe(0);
+    expect(upstream.primary.hits + upstream.secondary.hits).toBe(0);
   });
 });

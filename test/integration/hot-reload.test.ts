@@ -5,39 +5,27 @@
  */
 import { rename, writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayProcess } from '../support/gateway-process.js';
+import { useFakeUpstreams } from '../support/upstreams.js';
 import { startTestGateway, testConfig, writeConfig, type TestGateway } from '../support/start-gateway.js';
 import { sleep, waitFor } from '../support/wait.js';
 
-const messages = [{ role: 'user' as const, content: 'hi' }];
-let first: FakeUpstream;
-let second: FakeUpstream;
-let gateway: TestGateway | null = null;
+const upstream = useFakeUpstreams('first', 'second');
 
-beforeAll(async () => {
-  first = await FakeUpstream.start();
-  second = await FakeUpstream.start();
-});
+const messages = [{ role: 'user' as const, content: 'hi' }];
+let gateway: TestGateway | null = null;
 
 afterEach(async () => {
   await gateway?.stop();
   gateway = null;
-  first.reset();
-  second.reset();
-});
-
-afterAll(async () => {
-  await first.close();
-  await second.close();
 });
 
 function config(order: ('first' | 'second')[], extra: object = {}): object {
   return testConfig({
     backends: {
-      first: { type: 'openai-compatible', base_url: first.url },
-      second: { type: 'openai-compatible', base_url: second.url },
+      first: { type: 'openai-compatible', base_url: upstream.first.url },
+      second: { type: 'openai-compatible', base_url: upstream.second.url },
     },
     routes: { chat: order.map((backend) => ({ backend, model: `${backend}-model`, revision: 'v1' })), ...extra },
   });
@@ -114,7 +102,7 @@ describe('hot reload', () => {
   it('keeps the breaker state of unchanged targets and drops removed ones', async () => {
     gateway = await startTestGateway(config(['first', 'second']));
     const local = gateway;
-    first.setDefault({ kind: 'status', status: 500 });
+    upstream.first.setDefault({ kind: 'status', status: 500 });
     for (let index = 0; index < 3; index++) await servedBy(local);
     const before = (await (await fetch(`${local.url}/admin/status`)).json()) as StatusBody;
     expect(before.routes[0]?.targets[0]?.counters.attempts).toBe(3);

@@ -1,22 +1,20 @@
 /** SPEC §7 metrics: scraped before and after traffic, the series move with the right labels. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { useFakeUpstreams } from '../support/upstreams.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
 
-let primary: FakeUpstream;
-let secondary: FakeUpstream;
+const upstream = useFakeUpstreams('primary', 'secondary');
+
 let gateway: TestGateway;
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
 beforeAll(async () => {
-  primary = await FakeUpstream.start();
-  secondary = await FakeUpstream.start();
   gateway = await startTestGateway(
     testConfig({
       defaults: { breaker: { error_threshold_pct: 50, min_requests: 2, window_ms: 10_000, reset_ms: 60_000 } },
       backends: {
-        primary: { type: 'openai-compatible', base_url: primary.url },
-        secondary: { type: 'openai-compatible', base_url: secondary.url },
+        primary: { type: 'openai-compatible', base_url: upstream.primary.url },
+        secondary: { type: 'openai-compatible', base_url: upstream.secondary.url },
       },
       routes: { chat: [{ backend: 'primary', model: 'p', revision: 'v1' }, { backend: 'secondary', model: 's', revision: 'v1' }] },
     }),
@@ -25,8 +23,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway.stop();
-  await primary.close();
-  await secondary.close();
 });
 
 async function scrape(): Promise<string> {
@@ -44,7 +40,7 @@ describe('/metrics', () => {
   it('counts requests, failovers, durations and breaker state with bounded labels', async () => {
     const before = await scrape();
     await gateway.client().chat.completions.create({ model: 'chat', messages });
-    primary.setDefault({ kind: 'status', status: 503 });
+    upstream.primary.setDefault({ kind: 'status', status: 503 });
     await gateway.client().chat.completions.create({ model: 'chat', messages });
     await gateway.client().chat.completions.create({ model: 'chat', messages });
     await gateway.client().chat.completions.create({ model: 'not-a-route', messages }).catch(() => undefined);

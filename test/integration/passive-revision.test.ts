@@ -4,34 +4,22 @@
  * on_revision_mismatch (skip → next target, serve → flagged, fail → 502).
  */
 import { APIError } from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useFakeUpstreams } from '../support/upstreams.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
+
+const upstream = useFakeUpstreams('hosted', 'mirror', 'fallback');
 
 const PIN = 'gpt-4o-2024-08-06';
 const DRIFTED = 'gpt-4o-2024-11-20';
 const VLLM_MODEL = 'llama-3.1-8b@0e9e39f249a16976918f6564b8830bc894c89659';
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
-let hosted: FakeUpstream;
-let mirror: FakeUpstream;
-let fallback: FakeUpstream;
 let gateway: TestGateway | null = null;
-
-beforeAll(async () => {
-  hosted = await FakeUpstream.start();
-  mirror = await FakeUpstream.start();
-  fallback = await FakeUpstream.start();
-});
 
 afterEach(async () => {
   await gateway?.stop();
   gateway = null;
-  for (const upstream of [hosted, mirror, fallback]) upstream.reset();
-});
-
-afterAll(async () => {
-  for (const upstream of [hosted, mirror, fallback]) await upstream.close();
 });
 
 async function start(policy: 'skip' | 'serve' | 'fail'): Promise<TestGateway> {
@@ -39,9 +27,9 @@ async function start(policy: 'skip' | 'serve' | 'fail'): Promise<TestGateway> {
     testConfig({
       defaults: { on_revision_mismatch: policy },
       backends: {
-        hosted: { type: 'openai', base_url: hosted.url, api_key: 'sk-test' },
-        mirror: { type: 'vllm', base_url: mirror.url },
-        fallback: { type: 'openai-compatible', base_url: fallback.url },
+        hosted: { type: 'openai', base_url: upstream.hosted.url, api_key: 'sk-test' },
+        mirror: { type: 'vllm', base_url: upstream.mirror.url },
+        fallback: { type: 'openai-compatible', base_url: upstream.fallback.url },
       },
       routes: {
         'gpt-4o': [
@@ -61,85 +49,85 @@ async function start(policy: 'skip' | 'serve' | 'fail'): Promise<TestGateway> {
 describe('openai: the response model must be the pinned snapshot', () => {
   it('verified when it is', async () => {
     const local = await start('skip');
-    hosted.servedModel = PIN;
+    upstream.hosted.servedModel = PIN;
     const { data, response } = await local.client().chat.completions.create({ model: 'gpt-4o', messages }).withResponse();
     expect(data.model).toBe(PIN);
     expect(response.headers.get('x-served-by-revision-status')).toBe('verified');
     expect(response.headers.get('x-served-by-revision')).toBe(PIN);
-    hosted.servedModel = undefined;
+    upstream.hosted.servedModel = undefined;
   });
 
   it('skip: a drifted snapshot is not served; the next target is, and the target stays skipped', async () => {
     const local = await start('skip');
-    hosted.servedModel = DRIFTED;
+    upstream.hosted.servedModel = DRIFTED;
     const first = await local.client().chat.completions.create({ model: 'gpt-4o', messages }).withResponse();
     expect(first.response.headers.get('x-pinroute-attempts')).toBe('hosted=revision_mismatch, fallback=200');
     expect(first.response.headers.get('x-served-by-backend')).toBe('fallback');
     const second = await local.client().chat.completions.create({ model: 'gpt-4o', messages }).withResponse();
     expect(second.response.headers.get('x-pinroute-attempts')).toBe('hosted=revision_mismatch, fallback=200');
-    expect(hosted.hits).toBe(1);
-    hosted.servedModel = undefined;
+    expect(upstream.hosted.hits).toBe(1);
+    upstream.hosted.servedModel = undefined;
   });
 
   it('serve: served, flagged mismatch, with the revision that really answered', async () => {
     const local = await start('serve');
-    hosted.servedModel = DRIFTED;
+    upstream.hosted.servedModel = DRIFTED;
     const { data, response } = await local.client().chat.completions.create({ model: 'gpt-4o', messages }).withResponse();
     expect(data.model).toBe(DRIFTED);
     expect(response.headers.get('x-served-by-revision-status')).toBe('mismatch');
     expect(response.headers.get('x-served-by-revision')).toBe(DRIFTED);
-    expect(fallback.hits).toBe(0);
-    hosted.servedModel = undefined;
+    expect(upstream.fallback.hits).toBe(0);
+    upstream.hosted.servedModel = undefined;
   });
 
   it('fail: 502 revision_mismatch', async () => {
     const local = await start('fail');
-    hosted.servedModel = DRIFTED;
+    upstream.hosted.servedModel = DRIFTED;
     const error = (await local.client().chat.completions.create({ model: 'gpt-4o', messages }).catch((caught: unknown) => caught)) as APIError;
     expect(error).toBeInstanceOf(APIError);
     expect(error.status).toBe(502);
     expect(error.code).toBe('revision_mismatch');
     expect(error.message).toContain(DRIFTED);
     expect(error.headers?.get('x-served-by-revision-status')).toBe('mismatch');
-    expect(fallback.hits).toBe(0);
-    hosted.servedModel = undefined;
+    expect(upstream.fallback.hits).toBe(0);
+    upstream.hosted.servedModel = undefined;
   });
 
   it('checks the first chunk of a stream too', async () => {
     const local = await start('skip');
-    hosted.servedModel = DRIFTED;
+    upstream.hosted.servedModel = DRIFTED;
     const { data: stream, response } = await local.client().chat.completions.create({ model: 'gpt-4o', messages, stream: true }).withResponse();
     const models = new Set<string>();
     for await (const chunk of stream) models.add(chunk.model);
     expect(models).toEqual(new Set(['gpt-4o-local']));
     expect(response.headers.get('x-pinroute-attempts')).toBe('hosted=revision_mismatch, fallback=200');
-    hosted.servedModel = undefined;
+    upstream.hosted.servedModel = undefined;
   });
 });
 
 describe('vllm: the response model must be the pinned served name', () => {
   it('verified when the served name carries the pin', async () => {
-    mirror.servedModel = VLLM_MODEL;
+    upstream.mirror.servedModel = VLLM_MODEL;
     const local = await start('skip');
     const { response } = await local.client().chat.completions.create({ model: 'llama', messages }).withResponse();
     expect(response.headers.get('x-served-by-revision-status')).toBe('verified');
-    mirror.servedModel = undefined;
+    upstream.mirror.servedModel = undefined;
   });
 
   it('mismatch when an answer names another snapshot than the probe saw', async () => {
     const drifted = 'llama-3.1-8b@5206a32e0bd3067aef1ce90f5528ade7d866253f';
-    mirror.servedModel = VLLM_MODEL;
+    upstream.mirror.servedModel = VLLM_MODEL;
     const local = await start('skip');
-    mirror.script({ kind: 'ok', model: drifted });
+    upstream.mirror.script({ kind: 'ok', model: drifted });
     const { response } = await local.client().chat.completions.create({ model: 'llama', messages }).withResponse();
     expect(response.headers.get('x-pinroute-attempts')).toBe('mirror=revision_mismatch, fallback=200');
-    expect(mirror.hits).toBe(1);
+    expect(upstream.mirror.hits).toBe(1);
     const status = (await (await fetch(`${local.url}/admin/status`)).json()) as {
       routes: { name: string; targets: { backend: string; revision: { status: string; observed: string } }[] }[];
     };
     const target = status.routes.find((route) => route.name === 'llama')?.targets[0];
     expect(target?.revision).toMatchObject({ status: 'mismatch', observed: drifted });
-    mirror.servedModel = undefined;
+    upstream.mirror.servedModel = undefined;
   });
 
 });

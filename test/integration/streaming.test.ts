@@ -5,28 +5,23 @@
  * truncation.
  */
 import { APIError } from 'openai';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeUpstream } from '../support/fake-upstream.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useFakeUpstreams } from '../support/upstreams.js';
 import { waitFor } from '../support/wait.js';
 import { startTestGateway, testConfig, type TestGateway } from '../support/start-gateway.js';
 
-let primary: FakeUpstream;
-let secondary: FakeUpstream;
+const upstream = useFakeUpstreams('primary', 'secondary');
+
 let gateway: TestGateway;
 const messages = [{ role: 'user' as const, content: 'hi' }];
-
-beforeAll(async () => {
-  primary = await FakeUpstream.start();
-  secondary = await FakeUpstream.start();
-});
 
 beforeEach(async () => {
   gateway = await startTestGateway(
     testConfig({
       defaults: { timeouts: { connect_ms: 1000, first_byte_ms: 400, idle_ms: 400, total_ms: 10_000 } },
       backends: {
-        primary: { type: 'openai-compatible', base_url: primary.url },
-        secondary: { type: 'openai-compatible', base_url: secondary.url },
+        primary: { type: 'openai-compatible', base_url: upstream.primary.url },
+        secondary: { type: 'openai-compatible', base_url: upstream.secondary.url },
       },
       routes: {
         chat: [
@@ -40,13 +35,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await gateway.stop();
-  primary.reset();
-  secondary.reset();
-});
-
-afterAll(async () => {
-  await primary.close();
-  await secondary.close();
 });
 
 async function collect(headers?: Record<string, string>) {
@@ -70,7 +58,7 @@ async function collect(headers?: Record<string, string>) {
 
 describe('before the commit point, a stream fails over', () => {
   it('passes a healthy stream through chunk by chunk with served-by headers', async () => {
-    primary.script({ kind: 'stream', chunks: 4 });
+    upstream.primary.script({ kind: 'stream', chunks: 4 });
     const result = await collect();
     expect(result.error).toBeNull();
     expect(result.text).toBe('tok0 tok1 tok2 tok3');
@@ -83,7 +71,7 @@ describe('before the commit point, a stream fails over', () => {
   });
 
   it('on a slow first token (first_byte_ms)', async () => {
-    primary.script({ kind: 'stream', firstChunkDelayMs: 1500 });
+    upstream.primary.script({ kind: 'stream', firstChunkDelayMs: 1500 });
     const result = await collect();
     expect(result.error).toBeNull();
     expect(result.headers.get('x-pinroute-attempts')).toBe('primary=timeout, secondary=200');
@@ -91,22 +79,22 @@ describe('before the commit point, a stream fails over', () => {
   });
 
   it('on a reset after the headers, before the first event', async () => {
-    primary.script({ kind: 'stream', dropAfter: 0 });
+    upstream.primary.script({ kind: 'stream', dropAfter: 0 });
     const result = await collect();
     expect(result.error).toBeNull();
     expect(result.headers.get('x-pinroute-attempts')).toBe('primary=stream_error, secondary=200');
   });
 
   it('on an in-band error in the first event', async () => {
-    primary.script({ kind: 'stream', inBandErrorFirst: true });
+    upstream.primary.script({ kind: 'stream', inBandErrorFirst: true });
     const result = await collect();
     expect(result.error).toBeNull();
     expect(result.headers.get('x-pinroute-attempts')).toBe('primary=stream_error, secondary=200');
-    expect(secondary.hits).toBe(1);
+    expect(upstream.secondary.hits).toBe(1);
   });
 
   it('on a malformed first event', async () => {
-    primary.script({ kind: 'stream', malformedFirst: true });
+    upstream.primary.script({ kind: 'stream', malformedFirst: true });
     const result = await collect();
     expect(result.error).toBeNull();
     expect(result.headers.get('x-pinroute-attempts')).toBe('primary=stream_error, secondary=200');
@@ -115,27 +103,27 @@ describe('before the commit point, a stream fails over', () => {
 
 describe('after the commit point, a stream never switches target', () => {
   it('ends a stream cut mid-answer with an SSE error naming backend and revision', async () => {
-    primary.script({ kind: 'stream', chunks: 5, dropAfter: 2, intervalMs: 20 });
+    upstream.primary.script({ kind: 'stream', chunks: 5, dropAfter: 2, intervalMs: 20 });
     const result = await collect();
     expect(result.text).toBe('tok0 tok1');
     expect(result.error).toBeInstanceOf(APIError);
     expect(String((result.error as APIError).message)).toMatch(/backend "primary".*revision rev-a/);
-    expect(secondary.hits).toBe(0);
+    expect(upstream.secondary.hits).toBe(0);
   });
 
   it('ends a stalled stream after idle_ms with an SSE error', async () => {
-    primary.script({ kind: 'stream', chunks: 5, stallAfter: 2 });
+    upstream.primary.script({ kind: 'stream', chunks: 5, stallAfter: 2 });
     const started = Date.now();
     const result = await collect();
     expect(result.text).toBe('tok0 tok1');
     expect(result.error).toBeInstanceOf(APIError);
     expect(String((result.error as APIError).message)).toMatch(/stalled/);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(secondary.hits).toBe(0);
+    expect(upstream.secondary.hits).toBe(0);
   });
 
   it('flags a stream that ends without [DONE] instead of letting it look complete', async () => {
-    primary.script({ kind: 'stream', chunks: 3, omitDone: true });
+    upstream.primary.script({ kind: 'stream', chunks: 3, omitDone: true });
     const result = await collect();
     expect(result.text).toBe('tok0 tok1 tok2');
     expect(result.error).toBeInstanceOf(APIError);
@@ -143,7 +131,7 @@ describe('after the commit point, a stream never switches target', () => {
   });
 
   it('does not buffer: the first event reaches the client before the upstream sends the last', async () => {
-    primary.script({ kind: 'stream', chunks: 6, intervalMs: 150 });
+    upstream.primary.script({ kind: 'stream', chunks: 6, intervalMs: 150 });
     const { data: stream } = await gateway.client().chat.completions.create({ model: 'chat', messages, stream: true }).withResponse();
     let firstAt = 0;
     let count = 0;
@@ -159,7 +147,7 @@ describe('after the commit point, a stream never switches target', () => {
   });
 
   it('aborts the upstream request when the client goes away mid-stream', async () => {
-    primary.script({ kind: 'stream', chunks: 50, intervalMs: 50 });
+    upstream.primary.script({ kind: 'stream', chunks: 50, intervalMs: 50 });
     const controller = new AbortController();
     const stream = await gateway.client().chat.completions.create({ model: 'chat', messages, stream: true }, { signal: controller.signal });
     let seen = 0;
@@ -170,7 +158,7 @@ describe('after the commit point, a stream never switches target', () => {
     } catch {
       // aborted by us
     }
-    await waitFor(() => primary.abortedStreams === 1);
+    await waitFor(() => upstream.primary.abortedStreams === 1);
     await waitFor(() => gateway.logs.messages('request').length === 1);
     const line = gateway.logs.messages('request')[0];
     expect(line?.['outcome']).toBe('client_gone');

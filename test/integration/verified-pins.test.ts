@@ -5,42 +5,30 @@
  * one probe interval. Also `pinroute verify` as CI would run it.
  */
 import { APIError } from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { FakeUpstream } from '../support/fake-upstream.js';
 import { fixture } from '../support/fixtures.js';
 import { startTestGateway, testConfig, writeConfig, type TestGateway } from '../support/start-gateway.js';
+import { useFakeUpstreams } from '../support/upstreams.js';
 import { waitFor } from '../support/wait.js';
+
+const upstream = useFakeUpstreams('tgi', 'fallback');
 
 const SHA = '0e9e39f249a16976918f6564b8830bc894c89659';
 const OTHER_SHA = '5206a32e0bd3067aef1ce90f5528ade7d866253f';
 const PROBE_MS = 200;
 const messages = [{ role: 'user' as const, content: 'hi' }];
 
-let tgi: FakeUpstream;
-let fallback: FakeUpstream;
 let gateway: TestGateway | null = null;
-
-beforeAll(async () => {
-  tgi = await FakeUpstream.start();
-  fallback = await FakeUpstream.start();
-});
 
 afterEach(async () => {
   await gateway?.stop();
   gateway = null;
-  tgi.reset();
-  fallback.reset();
-});
-
-afterAll(async () => {
-  await tgi.close();
-  await fallback.close();
 });
 
 function serveInfo(sha: string | null): void {
-  tgi.setProbe('/health', { status: 200 });
-  tgi.setProbe('/info', { status: 200, body: { ...fixture('tgi-info.json'), model_sha: sha } });
+  upstream.tgi.setProbe('/health', { status: 200 });
+  upstream.tgi.setProbe('/info', { status: 200, body: { ...fixture('tgi-info.json'), model_sha: sha } });
 }
 
 async function start(policy: 'skip' | 'serve' | 'fail'): Promise<TestGateway> {
@@ -48,13 +36,13 @@ async function start(policy: 'skip' | 'serve' | 'fail'): Promise<TestGateway> {
     testConfig({
       defaults: { on_revision_mismatch: policy, probe: { interval_ms: PROBE_MS, timeout_ms: 500 } },
       backends: {
-        tgi: { type: 'tgi', base_url: tgi.url },
-        fallback: { type: 'openai-compatible', base_url: fallback.url },
+        tgi: { type: 'tgi', base_url: upstream.tgi.url },
+        fallback: { type: 'openai-compatible', base_url: upstream.fallback.url },
       },
       routes: { llama: [{ backend: 'tgi', model: 'tgi', revision: SHA }, { backend: 'fallback', model: 'llama-local', revision: 'v1' }] },
     }),
   );
-  await waitFor(() => tgi.probeHits('/info') > 0 && tgi.probeHits('/health') > 0, 5000, 'first probe');
+  await waitFor(() => upstream.tgi.probeHits('/info') > 0 && upstream.tgi.probeHits('/health') > 0, 5000, 'first probe');
   await new Promise((resolve) => setTimeout(resolve, 20));
   return gateway;
 }
@@ -80,7 +68,7 @@ describe('routing follows the probed revision', () => {
     serveInfo(OTHER_SHA);
     const local = await start('skip');
     expect(await ask(local)).toMatchObject({ backend: 'fallback', attempts: 'tgi=revision_mismatch, fallback=200' });
-    expect(tgi.hits).toBe(0);
+    expect(upstream.tgi.hits).toBe(0);
   });
 
   it('serve: served, flagged, naming the revision that really answered', async () => {
@@ -95,7 +83,7 @@ describe('routing follows the probed revision', () => {
     const error = (await local.client().chat.completions.create({ model: 'llama', messages }).catch((caught: unknown) => caught)) as APIError;
     expect(error.status).toBe(502);
     expect(error.code).toBe('revision_mismatch');
-    expect(tgi.hits + fallback.hits).toBe(0);
+    expect(upstream.tgi.hits + upstream.fallback.hits).toBe(0);
   });
 
   it('unverifiable (model_sha null): served as unverified, not as a match', async () => {
@@ -126,12 +114,12 @@ describe('routing follows probed health', () => {
   it('a backend whose probe fails is skipped without a request, and comes back', async () => {
     serveInfo(SHA);
     const local = await start('skip');
-    tgi.setProbe('/health', { status: 503, body: fixture('tgi-error-health-503.json') });
+    upstream.tgi.setProbe('/health', { status: 503, body: fixture('tgi-error-health-503.json') });
     await waitFor(async () => (await ask(local)).attempts === 'tgi=down, fallback=200', 5000, 'marked down');
-    const hits = tgi.hits;
+    const hits = upstream.tgi.hits;
     await ask(local);
-    expect(tgi.hits).toBe(hits);
-    tgi.setProbe('/health', { status: 200 });
+    expect(upstream.tgi.hits).toBe(hits);
+    upstream.tgi.setProbe('/health', { status: 200 });
     await waitFor(async () => (await ask(local)).attempts === 'tgi=200', 5000, 'back up');
   });
 
@@ -150,8 +138,8 @@ describe('pinroute verify', () => {
   async function configFile(): Promise<string> {
     return writeConfig({
       backends: {
-        tgi: { type: 'tgi', base_url: tgi.url },
-        local: { type: 'ollama', base_url: fallback.url },
+        tgi: { type: 'tgi', base_url: upstream.tgi.url },
+        local: { type: 'ollama', base_url: upstream.fallback.url },
       },
       routes: {
         llama: [
@@ -164,18 +152,18 @@ describe('pinroute verify', () => {
 
   it('prints pin vs observed per target and exits 0 when every pin holds', async () => {
     serveInfo(SHA);
-    fallback.setProbe('/api/tags', { status: 200, body: fixture('ollama-tags.json') });
+    upstream.fallback.setProbe('/api/tags', { status: 200, body: fixture('ollama-tags.json') });
     const result = await runCli(['verify', '--config', await configFile()]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/llama\s+0\s+tgi\s+tgi\s+tgi\s+0e9e39f2.*verified/);
     expect(result.stdout).toMatch(/llama\s+1\s+local\s+ollama.*verified/);
     expect(result.stdout).toMatch(/all pins hold/);
-    expect(tgi.hits + fallback.hits).toBe(0);
+    expect(upstream.tgi.hits + upstream.fallback.hits).toBe(0);
   });
 
   it('exits 1 on a mismatch or an unreachable backend; --json for machines', async () => {
     serveInfo(OTHER_SHA);
-    fallback.setProbe('/api/version', { status: 503 });
+    upstream.fallback.setProbe('/api/version', { status: 503 });
     const result = await runCli(['verify', '--json', '--config', await configFile()]);
     expect(result.code).toBe(1);
     const rows = JSON.parse(result.stdout) as { backend: string; status: string; observed: string | null }[];
