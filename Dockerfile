@@ -11,7 +11,9 @@ COPY src ./src
 RUN npm run build
 
 FROM node:26-slim AS runtime
+# NODE_COMPILE_CACHE (Node 22+): compiled code is cached on disk, so restarts reach /readyz sooner.
 ENV NODE_ENV=production \
+    NODE_COMPILE_CACHE=/home/node/.cache/node-compile-cache \
     PORT=8080 \
     PINROUTE_CONFIG=/app/routes.config.yaml
 WORKDIR /app

@@ -1,13 +1,10 @@
 /**
  * `pinroute serve | check | verify | status`: argument parsing, then a call into
  * the modules that do the work. Exit codes: 0 ok, 1 a problem was found (invalid
- * config, mismatched pin, unreachable gateway), 2 bad usage.
+ * config, mismatched pin, unreachable gateway), 2 bad usage. Each command's
+ * module is loaded only when it runs, so `serve` starts without the others.
  */
 import { parseArgs } from 'node:util';
-import { runCheck } from './commands/check.js';
-import { runServe } from './commands/serve.js';
-import { runVerify } from './commands/verify.js';
-import { runStatus } from './commands/status.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `pinroute ${packageVersion()} — OpenAI-compatible gateway with pinned, verified model revisions
@@ -47,14 +44,21 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stderr.write(`pinroute serve: --port must be an integer 0-65535, got "${parsed.port}"\n`);
         return 2;
       }
+      const { runServe } = await import('./commands/serve.js');
       return runServe({ configFile, env, ...(port === undefined ? {} : { port }), ...(parsed.host ? { host: parsed.host } : {}) });
     }
-    case 'check':
+    case 'check': {
+      const { runCheck } = await import('./commands/check.js');
       return runCheck(configFile, env);
-    case 'verify':
+    }
+    case 'verify': {
+      const { runVerify } = await import('./commands/verify.js');
       return runVerify(configFile, env, parsed.json ?? false);
-    case 'status':
+    }
+    case 'status': {
+      const { runStatus } = await import('./commands/status.js');
       return runStatus(parsed.url ?? env['PINROUTE_URL'] ?? 'http://127.0.0.1:8080', env, parsed.json ?? false);
+    }
     default:
       process.stderr.write(`pinroute: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -192,7 +192,7 @@ async function relayAnswer(
     breakerCall.neutral();
     return context.finish({ ...base, outcome: 'client_gone', ttfbMs: null, upstreamTtfbMs: ready.ttfbMs });
   }
-  const out: HeaderMap = { ...downstreamResponseHeaders(ready.headers), ...headers };
+  const out = Object.assign(downstreamResponseHeaders(ready.headers), headers);
   servedByHeaders(out, target, revision, answer.attempts);
   const ttfbMs = performance.now() - context.startedAt;
   if (ready.complete) {

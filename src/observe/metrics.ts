@@ -26,6 +26,7 @@ export interface RequestMetrics {
 
 export class Metrics {
   readonly registry = new Registry();
+  private readonly children = new Map<object, Map<string, unknown>>();
   private readonly requests: Counter<'route' | 'backend' | 'status'>;
   private readonly failovers: Counter<'route' | 'backend' | 'reason'>;
   private readonly duration: Histogram<'route'>;
@@ -114,10 +115,11 @@ export class Metrics {
   }
 
   requestFinished(request: RequestMetrics): void {
-    this.requests.inc({ route: request.route, backend: request.backend, status: String(request.status) });
-    this.duration.observe({ route: request.route }, request.durationMs / 1000);
+    const { route, backend } = request;
+    this.child(this.requests, `${route}\u0000${backend}\u0000${request.status}`, { route, backend, status: String(request.status) }).inc();
+    this.child(this.duration, route, { route }).observe(request.durationMs / 1000);
     if (request.upstreamTtfbMs !== null) {
-      this.upstreamTtfb.observe({ route: request.route, backend: request.backend }, request.upstreamTtfbMs / 1000);
+      this.child(this.upstreamTtfb, `${route}\u0000${backend}`, { route, backend }).observe(request.upstreamTtfbMs / 1000);
     }
     const servedBy = request.attempts.at(-1);
     for (const attempt of request.attempts) {
@@ -125,6 +127,28 @@ export class Metrics {
       this.failovers.inc({ route: request.route, backend: attempt.backend, reason: attempt.outcome });
       if (attempt.outcome === 'revision_mismatch') this.revisionMismatches.inc({ route: request.route, backend: attempt.backend });
     }
+  }
+
+  /**
+   * prom-client hashes the label object on every call; a labelled child, looked
+   * up by a string key, skips that on the hot path. Keys are bounded like labels.
+   */
+  private child<Labels extends string, Child>(
+    metric: { labels(labels: Partial<Record<Labels, string>>): Child },
+    key: string,
+    labels: Partial<Record<Labels, string>>,
+  ): Child {
+    let byKey = this.children.get(metric);
+    if (!byKey) {
+      byKey = new Map();
+      this.children.set(metric, byKey);
+    }
+    let child = byKey.get(key) as Child | undefined;
+    if (child === undefined) {
+      child = metric.labels(labels);
+      byKey.set(key, child);
+    }
+    return child;
   }
 
   revisionServedMismatched(route: string, backend: string): void {

@@ -11,7 +11,7 @@ import type { HealthRegistry } from '../health/registry.js';
 import type { RevisionStatus } from '../state/store.js';
 import type { UpstreamPools } from '../upstream/client.js';
 import { Exchange, type AttemptResult } from '../upstream/exchange.js';
-import { passiveVerdict, type PassiveVerdict } from '../verify/passive.js';
+import { checksAnswers, passiveVerdict, type PassiveVerdict } from '../verify/passive.js';
 import { classify, type Verdict } from './classify.js';
 import { conclude } from './conclude.js';
 import { decideRetry } from './retry-policy.js';
@@ -166,6 +166,7 @@ export class AttemptChain {
       headers: this.request.headersFor(target, body.length),
       body,
       stream: this.request.stream,
+      readsModel: checksAnswers(target),
       deadline: Math.min(deadline, Date.now() + target.timeouts.total_ms),
     });
     this.current = exchange;

@@ -6,7 +6,6 @@
 import type { StateSettings } from '../config/table.js';
 import type { Logger } from '../observe/logger.js';
 import { createMemoryStore } from './memory-store.js';
-import { createRedisStore } from './redis-store.js';
 import type { StateStore } from './store.js';
 
 /** How long start-up waits for Redis before serving on local state. */
@@ -14,6 +13,8 @@ const FIRST_CONNECT_WAIT_MS = 1500;
 
 export async function openStateStore(settings: StateSettings, logger: Logger): Promise<StateStore> {
   if (settings.redisUrl === '') return createMemoryStore();
+  // Loaded only when used: ioredis is a tenth of a second of start-up for single-replica gateways.
+  const { createRedisStore } = await import('./redis-store.js');
   const store = createRedisStore(settings, logger);
   const started = Date.now();
   while (!store.connectivity().connected && Date.now() - started < FIRST_CONNECT_WAIT_MS) {

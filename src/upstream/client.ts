@@ -3,6 +3,7 @@
  * backend, kept across hot reloads while the backend's fingerprint (url, key,
  * limits) is unchanged, so a reload never drops warm connections.
  */
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { Pool, request as undiciRequest } from 'undici';
 import type { CompiledBackend, RoutingTable } from '../config/table.js';
@@ -13,7 +14,8 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: Buffer;
-  readonly signal: AbortSignal;
+  /** Emits 'abort' to cancel; an EventEmitter costs less per request than an AbortController. */
+  readonly signal: AbortSignal | EventEmitter;
 }
 
 export interface UpstreamResponse {

@@ -11,6 +11,7 @@
  * One watchdog timer covers both phases: first-byte (bounded by the chain
  * deadline) until ready, then idle, paused while the client applies backpressure.
  */
+import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { CompiledTarget } from '../config/table.js';
 import { classifyConnectFailure, type UpstreamPools, type UpstreamResponse } from './client.js';
@@ -25,6 +26,8 @@ export interface AttemptSpec {
   readonly headers: Record<string, string>;
   readonly body: Buffer;
   readonly stream: boolean;
+  /** Read the `model` of a JSON answer (only the passive revision check needs it). */
+  readonly readsModel: boolean;
   /** Epoch ms by which the upstream must be ready (the chain's total_ms). */
   readonly deadline: number;
 }
@@ -64,7 +67,8 @@ const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
 type Phase = 'dispatching' | 'heading' | 'ready' | 'relaying' | 'finished';
 
 export class Exchange {
-  private readonly controller = new AbortController();
+  /** undici cancels the request when this emits 'abort'. */
+  private readonly abortSignal = new EventEmitter();
   private phase: Phase = 'dispatching';
   private timer: NodeJS.Timeout | null = null;
   private response: UpstreamResponse | null = null;
@@ -97,7 +101,7 @@ export class Exchange {
         path: this.spec.path,
         headers: this.spec.headers,
         body: this.spec.body,
-        signal: this.controller.signal,
+        signal: this.abortSignal,
       })
       .then(
         (response) => this.onResponse(response),
@@ -129,7 +133,7 @@ export class Exchange {
     const relaying = this.phase === 'relaying';
     this.finish();
     this.response?.body.destroy();
-    this.controller.abort();
+    this.abortSignal.emit('abort');
     if (relaying) this.settleRelay({ kind: 'client_gone' });
     else this.settleAttempt({ kind: 'aborted' });
   }
@@ -216,7 +220,8 @@ export class Exchange {
 
   private ready(complete: boolean): void {
     const head = Buffer.concat(this.chunks);
-    this.settleReady(complete, responseModel(head.toString('utf8', 0, Math.min(head.length, 64 * 1024))));
+    const model = this.spec.readsModel ? responseModel(head.toString('utf8', 0, Math.min(head.length, 64 * 1024))) : null;
+    this.settleReady(complete, model);
   }
 
   private settleReady(complete: boolean, upstreamModel: string | null): void {
@@ -293,7 +298,7 @@ export class Exchange {
     if (phase === 'finished') return;
     this.finish();
     this.response?.body.destroy();
-    this.controller.abort();
+    this.abortSignal.emit('abort');
     if (phase === 'relaying') this.settleRelay({ kind: 'broken', label: 'timeout', detail: `upstream stalled: ${detail}` });
     else this.settleAttempt({ kind: 'timeout', detail });
   }

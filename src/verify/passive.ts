@@ -16,6 +16,11 @@ export interface PassiveVerdict {
   readonly detail: string;
 }
 
+/** Whether answers of this target are checked (so their `model` must be read). */
+export function checksAnswers(target: CompiledTarget): boolean {
+  return target.pinned && (target.backend.type === 'openai' || target.backend.type === 'vllm');
+}
+
 export function passiveVerdict(target: CompiledTarget, upstreamModel: string | null): PassiveVerdict | null {
   if (upstreamModel === null || !target.pinned) return null;
   switch (target.backend.type) {
