@@ -82,6 +82,12 @@ export class Exchange {
   private sse = false;
   /** Last bytes relayed, to tell a stream that ended with [DONE] from a truncated one. */
   private tail = '';
+  /**
+   * What happened to the upstream body between the commit point and relay():
+   * a short stream can arrive whole, end included, in the chunk that held its
+   * first event, and then no further 'end' would come for the relay to see.
+   */
+  private endedBeforeRelay: { readonly error: string | null } | null = null;
 
   constructor(
     private readonly pools: UpstreamPools,
@@ -123,7 +129,10 @@ export class Exchange {
     sink.on('close', this.onSinkClose);
     return new Promise<RelayOutcome>((resolve) => {
       this.settleRelay = resolve;
-      body.resume();
+      const ended = this.endedBeforeRelay;
+      if (ended === null) body.resume();
+      else if (ended.error === null) this.endRelay();
+      else this.breakRelay(ended.error);
     });
   }
 
@@ -181,6 +190,10 @@ export class Exchange {
 
   private onEnd(): void {
     if (this.phase === 'relaying') return this.endRelay();
+    if (this.phase === 'ready') {
+      this.endedBeforeRelay = { error: null };
+      return;
+    }
     if (this.phase !== 'heading') return;
     const response = this.response as UpstreamResponse;
     if (response.statusCode < 200 || response.statusCode >= 300) return this.readyWithError();
@@ -193,9 +206,10 @@ export class Exchange {
   }
 
   private onBodyError(error: Error): void {
-    if (this.phase === 'relaying') {
-      this.finish();
-      return this.settleRelay({ kind: 'broken', label: 'stream_error', detail: `upstream failed mid-answer: ${describeError(error)}` });
+    if (this.phase === 'relaying') return this.breakRelay(describeError(error));
+    if (this.phase === 'ready') {
+      this.endedBeforeRelay = { error: describeError(error) };
+      return;
     }
     if (this.phase !== 'heading') return;
     if (classifyConnectFailure(error) === 'aborted') {
@@ -284,6 +298,11 @@ export class Exchange {
   private readonly onSinkClose = (): void => {
     if (this.phase === 'relaying') this.cancel();
   };
+
+  private breakRelay(detail: string): void {
+    this.finish();
+    this.settleRelay({ kind: 'broken', label: 'stream_error', detail: `upstream failed mid-answer: ${detail}` });
+  }
 
   private endRelay(): void {
     this.finish();

@@ -70,6 +70,16 @@ describe('before the commit point, a stream fails over', () => {
     expect(result.headers.get('content-type')).toContain('text/event-stream');
   });
 
+  it('ends a stream that arrived whole, [DONE] and end included, in one write', async () => {
+    upstream.primary.script({ kind: 'stream', chunks: 20, oneWrite: true });
+    const result = await collect();
+    expect(result.error).toBeNull();
+    expect(result.text.split(' ')).toHaveLength(20);
+    // Ended by the upstream's end, not cut by the idle timeout after [DONE] had gone out.
+    await waitFor(() => gateway.logs.messages('request').length === 1, 3000, 'request logged');
+    expect(gateway.logs.messages('request')[0]).toMatchObject({ outcome: 'ok', status: 200 });
+  });
+
   it('on a slow first token (first_byte_ms)', async () => {
     upstream.primary.script({ kind: 'stream', firstChunkDelayMs: 1500 });
     const result = await collect();

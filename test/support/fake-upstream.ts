@@ -22,6 +22,8 @@ export type Behavior =
       /** Send this many events, then nothing more (connection stays open). */
       readonly stallAfter?: number;
       readonly malformedFirst?: boolean;
+      /** The whole stream, [DONE] included, in one write that also ends the response. */
+      readonly oneWrite?: boolean;
       readonly inBandErrorFirst?: boolean;
       /** End the stream cleanly but without data: [DONE]. */
       readonly omitDone?: boolean;
@@ -213,6 +215,11 @@ export class FakeUpstream {
     response.flushHeaders();
     if (behavior.firstChunkDelayMs) await sleep(behavior.firstChunkDelayMs);
     const count = behavior.chunks ?? 3;
+    if (behavior.oneWrite) {
+      const events = Array.from({ length: count }, (_, index) => `data: ${JSON.stringify(chunkBody(served, index, index === count - 1))}\n\n`);
+      response.end(`${events.join('')}data: [DONE]\n\n`);
+      return;
+    }
     for (let index = 0; index < count; index++) {
       if (response.destroyed) return;
       if (behavior.dropAfter !== undefined && index === behavior.dropAfter) {
