@@ -1,9 +1,10 @@
 /**
  * `npm run bench:profile`: pinroute under load with `node --cpu-prof`, one
- * profile per path (non-streamed JSON, burst SSE, paced SSE), then the top
+ * profile per path (non-streamed JSON, burst SSE, paced SSE, JSON on the
+ * dead-primary route with its breaker open), then the top
  * self-time functions and areas of each, measured over the load window only.
  * Flags: --seconds=N (default 10), --connections=N (default 32),
- * --paths=json,sse,paced, --top=N, --pinroute=DIR, --generator=wrk|autocannon.
+ * --paths=json,sse,paced,failover, --top=N, --pinroute=DIR, --generator=wrk|autocannon.
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -16,7 +17,7 @@ import { pickGenerator, runLoad } from './load.js';
 import { requestBody } from './payloads.js';
 import { killChildrenOnExit, pickCores, pinSelf, stopChild } from './processes.js';
 
-const PATHS = ['json', 'sse', 'paced'] as const;
+const PATHS = ['json', 'sse', 'paced', 'failover'] as const;
 type PathName = (typeof PATHS)[number];
 /** Trimmed off both ends of the load window (process start is not exactly spawn time). */
 const EDGE_MS = 300;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
       const profileDir = join(outDir, path);
       await mkdir(profileDir, { recursive: true });
       const spawnedAt = performance.now();
-      const pinroute = await startContender('pinroute', {
+      const pinroute = await startContender(path === 'failover' ? 'pinroute-failover' : 'pinroute', {
         core: cores.contender,
         upstream,
         workDir: profileDir,
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
         pinrouteNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=200'],
       });
       const model = path === 'paced' ? pinroute.models.paced : pinroute.models.json;
-      const body = requestBody(model, path !== 'json');
+      const body = requestBody(model, path === 'sse' || path === 'paced');
       await sequential(pinroute.endpoint, body, 200, 2000);
       await runLoad(generator, cores.load, pinroute.endpoint, body, connections, 2);
       const loadFrom = performance.now() - spawnedAt;
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
 }
 
 function describe(path: PathName, rps: number, errors: number, summary: ProfileSummary, top: number): string {
-  const what = { json: 'non-streamed JSON', sse: 'SSE burst (20 events in one write)', paced: 'paced SSE (one event every 5 ms)' }[path];
+  const what = { json: 'non-streamed JSON', sse: 'SSE burst (20 events in one write)', paced: 'paced SSE (one event every 5 ms)', failover: 'non-streamed JSON, dead primary (breaker open)' }[path];
   const lines = [
     `== ${what}: ${Math.round(rps)} req/s${errors ? `, ${errors} errors` : ''}; ${summary.busyMs.toFixed(0)} ms busy of ${summary.windowMs.toFixed(0)} ms sampled`,
     '',

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ContenderSummary } from './results.js';
-import { ratio } from './stats.js';
+import { median, ratio } from './stats.js';
 
 export interface RunMeta {
   readonly mode: string;
@@ -35,6 +35,7 @@ const fixed = (value: number | null, digits: number) => (value === null ? 'n/a' 
 const thousands = (value: number | null) => (value === null ? 'n/a' : Math.round(value).toLocaleString('en-US'));
 const times = (value: number | null) => (value === null ? '-' : value >= 10 ? `${value.toFixed(0)}×` : `${value.toFixed(2)}×`);
 const signed = (value: number | null, digits: number) => (value === null ? 'n/a' : `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`);
+const percent = (value: number | null) => (value === null ? '-' : `${(value * 100).toFixed(0)}%`);
 const pair = (a: number | null, b: number | null, digits: number) => `${fixed(a, digits)} / ${fixed(b, digits)}`;
 
 function table(title: string, header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -55,13 +56,26 @@ export function render(meta: RunMeta, summary: readonly ContenderSummary[], conc
   const ratioKey = jsonKey(32);
   out.push(
     table(
-      `Throughput, non-streamed JSON (requests/s, median of rounds; ratios at c=32; CPU = the contender's process per request)`,
-      ['contender', ...concurrencies.map((c) => `c=${c}`), '×direct', '×floor', '×portkey', 'CPU µs/req c=32', 'errors', 'generator'],
+      `Throughput, non-streamed JSON (requests/s, median of rounds; ratios at c=32; CPU = the contender's process per request;\n` +
+        `spread = (max − min) / median across rounds; other work = share of the contender's core used by other processes meanwhile)`,
+      ['contender', ...concurrencies.map((c) => `c=${c}`), '×direct', '×floor', '×portkey', 'CPU µs/req c=32', 'spread c=32', 'other work on core', 'errors', 'generator'],
       summary.map((row) => {
         const at32 = row.load[ratioKey];
         const errors = Object.values(row.load).reduce((sum, load) => sum + load.errors, 0);
         const generators = [...new Set(Object.values(row.load).map((load) => load.generator))].join(',');
-        return [row.name, ...concurrencies.map((c) => thousands(row.load[jsonKey(c)]?.rps ?? null)), times(at32?.vsDirect ?? null), times(at32?.vsFloor ?? null), times(at32?.vsPortkey ?? null), fixed(at32?.cpuUsPerRequest ?? null, 0), String(errors), generators];
+        const foreign = median(Object.values(row.load).map((load) => load.foreignCoreShare));
+        return [
+          row.name,
+          ...concurrencies.map((c) => thousands(row.load[jsonKey(c)]?.rps ?? null)),
+          times(at32?.vsDirect ?? null),
+          times(at32?.vsFloor ?? null),
+          times(at32?.vsPortkey ?? null),
+          fixed(at32?.cpuUsPerRequest ?? null, 0),
+          percent(at32?.spread ?? null),
+          percent(foreign),
+          String(errors),
+          generators,
+        ];
       }),
     ),
     '',

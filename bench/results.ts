@@ -15,6 +15,8 @@ export interface LoadSample {
   readonly p99Ms: number;
   readonly errors: number;
   readonly cpuUsPerRequest: number | null;
+  /** Share of the contender's core that other processes used during the run. */
+  readonly foreignCoreShare: number | null;
 }
 
 export interface StreamSample {
@@ -47,6 +49,9 @@ export interface LoadSummary {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly cpuUsPerRequest: number | null;
+  /** (max − min) / median of requests/s across rounds: how much the rounds disagreed. */
+  readonly spread: number | null;
+  readonly foreignCoreShare: number | null;
   readonly errors: number;
   readonly generator: string;
   readonly vsDirect: number | null;
@@ -103,6 +108,8 @@ export function summarize(records: readonly ContenderRecord[]): ContenderSummary
         p50Ms,
         p99Ms: median(samples.map((sample) => sample.p99Ms)),
         cpuUsPerRequest: median(samples.map((sample) => sample.cpuUsPerRequest)),
+        spread: rps === null || rps === 0 || samples.length < 2 ? null : (Math.max(...samples.map((sample) => sample.rps)) - Math.min(...samples.map((sample) => sample.rps))) / rps,
+        foreignCoreShare: median(samples.map((sample) => sample.foreignCoreShare)),
         errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
         generator: [...new Set(samples.map((sample) => sample.generator))].join('+'),
         vsDirect: ratio(rps, loadMedian('direct', key, (sample) => sample.rps)),

@@ -14,7 +14,7 @@ import { postOnce, sequential } from './client.js';
 import { CONTENDER_NAMES, DESCRIPTIONS, REPO_ROOT, startContender, startUpstream, type Contender, type ContenderName } from './contenders.js';
 import { ensureInstalled } from './install.js';
 import { pickGenerator, runLoad, type Generator, type GeneratorName } from './load.js';
-import { cpuMicros, rssBytes, sampleRss } from './measures.js';
+import { rssBytes, watchRun } from './measures.js';
 import { requestBody } from './payloads.js';
 import { killChildrenOnExit, pickCores, pinSelf, stopChild, type Cores } from './processes.js';
 import { render, writeJson } from './report.js';
@@ -62,14 +62,15 @@ function planFromArgs(): Plan {
   };
   return {
     mode: full ? 'full' : 'quick',
-    rounds: positive(values.rounds, full ? 5 : 2),
-    loadSeconds: positive(values.seconds, full ? 10 : 3),
+    // Quick: more, shorter rounds interleave better against bursty load from other work on the machine.
+    rounds: positive(values.rounds, full ? 4 : 3),
+    loadSeconds: positive(values.seconds, full ? 8 : 2),
     warmupSeconds: full ? 3 : 2,
     concurrencies: [1, 32, 128],
     streamLoadConnections: full ? [32] : [],
     burstCount: full ? 2000 : 300,
-    burstMaxMs: full ? 8000 : 2000,
-    pacedCount: full ? 40 : 12,
+    burstMaxMs: full ? 5000 : 2000,
+    pacedCount: full ? 30 : 12,
     startupSamples: full ? 5 : 3,
     contenders: contenders as ContenderName[],
     generator: values.generator === undefined ? null : values.generator,
@@ -187,9 +188,9 @@ async function warmUp(entry: Live, generator: Generator, cores: Cores, plan: Pla
 async function measureLoad(entry: Live, key: string, stream: boolean, connections: number, round: number, generator: Generator, cores: Cores, plan: Plan): Promise<void> {
   const { contender, record } = entry;
   const body = requestBody(contender.models.json, stream);
-  const cpuBefore = cpuMicros(contender.pid);
-  const rss = sampleRss(contender.pid);
-  let sample: Omit<LoadSample, 'cpuUsPerRequest'>;
+  // Direct's process is the upstream, on the load core: its core share says nothing about the contender core.
+  const watch = watchRun(contender.pid, contender.name === 'direct' ? null : cores.contender);
+  let sample: Omit<LoadSample, 'cpuUsPerRequest' | 'foreignCoreShare'>;
   if (connections === 1 && !generator.submillisecond) {
     const result = await sequential(contender.endpoint, body, Number.MAX_SAFE_INTEGER, plan.loadSeconds * 1000);
     const totals = result.timings.map((timing) => timing.totalMs);
@@ -198,12 +199,11 @@ async function measureLoad(entry: Live, key: string, stream: boolean, connection
     const result = await runLoad(generator, cores.load, contender.endpoint, body, connections, plan.loadSeconds);
     sample = { round, generator: result.generator, requests: result.requests, rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors };
   }
-  const cpuAfter = cpuMicros(contender.pid);
-  const peak = rss.stop();
-  if (peak !== null && (record.rssPeakBytes === null || peak > record.rssPeakBytes)) record.rssPeakBytes = peak;
-  const cpuUsPerRequest = cpuBefore === null || cpuAfter === null || sample.requests === 0 ? null : (cpuAfter - cpuBefore) / sample.requests;
-  (record.load[key] ??= []).push({ ...sample, cpuUsPerRequest });
-  log(`round ${round + 1} ${key.padEnd(9)} ${contender.name.padEnd(17)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms${sample.errors ? `  ${sample.errors} errors` : ''}`);
+  const { cpuUsPerRequest, foreignCoreShare, peakRssBytes } = watch.stop(sample.requests);
+  if (peakRssBytes !== null && (record.rssPeakBytes === null || peakRssBytes > record.rssPeakBytes)) record.rssPeakBytes = peakRssBytes;
+  (record.load[key] ??= []).push({ ...sample, cpuUsPerRequest, foreignCoreShare });
+  const foreign = foreignCoreShare === null ? '' : `  other work on its core ${(foreignCoreShare * 100).toFixed(0)}%`;
+  log(`round ${round + 1} ${key.padEnd(9)} ${contender.name.padEnd(17)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50Ms.toFixed(2)} ms${sample.errors ? `  ${sample.errors} errors` : ''}${foreign}`);
 }
 
 async function measureStream(entry: Live, key: 'burst' | 'paced', round: number, count: number, maxMs: number): Promise<void> {
