@@ -23,7 +23,7 @@ export interface SequentialResult {
 }
 
 /** A request not finished by then counts as a failure (the longest healthy one here, a paced stream, takes ~110 ms). */
-const REQUEST_TIMEOUT_MS = 3000;
+const REQUEST_TIMEOUT_MS = 2000;
 
 /** Sends `body` to `endpoint` one request at a time, `count` times or until `maxMs` ran out. */
 export async function sequential(endpoint: Endpoint, body: string, count: number, maxMs: number): Promise<SequentialResult> {

@@ -57,7 +57,7 @@ export function render(meta: RunMeta, summary: readonly ContenderSummary[], conc
   out.push(
     table(
       `Throughput, non-streamed JSON (requests/s, median of rounds; ratios at c=32; CPU = the contender's process per request;\n` +
-        `spread = (max − min) / median across rounds; other work = share of the contender's core used by other processes meanwhile)`,
+        `spread = interquartile range / median across rounds; other work = share of the contender's core used by other processes meanwhile)`,
       ['contender', ...concurrencies.map((c) => `c=${c}`), '×direct', '×floor', '×portkey', 'CPU µs/req c=32', 'spread c=32', 'other work on core', 'errors', 'generator'],
       summary.map((row) => {
         const at32 = row.load[ratioKey];

@@ -4,7 +4,7 @@
  * the same run).
  */
 import type { ContenderName } from './contenders.js';
-import { median, ratio } from './stats.js';
+import { median, quantile, ratio } from './stats.js';
 
 export interface LoadSample {
   readonly round: number;
@@ -49,7 +49,7 @@ export interface LoadSummary {
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
   readonly cpuUsPerRequest: number | null;
-  /** (max − min) / median of requests/s across rounds: how much the rounds disagreed. */
+  /** Interquartile range / median of requests/s across rounds: how much the rounds disagreed. */
   readonly spread: number | null;
   readonly foreignCoreShare: number | null;
   readonly errors: number;
@@ -108,7 +108,7 @@ export function summarize(records: readonly ContenderRecord[]): ContenderSummary
         p50Ms,
         p99Ms: median(samples.map((sample) => sample.p99Ms)),
         cpuUsPerRequest: median(samples.map((sample) => sample.cpuUsPerRequest)),
-        spread: rps === null || rps === 0 || samples.length < 2 ? null : (Math.max(...samples.map((sample) => sample.rps)) - Math.min(...samples.map((sample) => sample.rps))) / rps,
+        spread: spreadOf(samples.map((sample) => sample.rps)),
         foreignCoreShare: median(samples.map((sample) => sample.foreignCoreShare)),
         errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
         generator: [...new Set(samples.map((sample) => sample.generator))].join('+'),
@@ -148,4 +148,11 @@ export function summarize(records: readonly ContenderRecord[]): ContenderSummary
       stream,
     };
   });
+}
+
+function spreadOf(values: readonly number[]): number | null {
+  const middle = median(values);
+  const low = quantile(values, 0.25);
+  const high = quantile(values, 0.75);
+  return values.length < 3 || middle === null || middle === 0 || low === null || high === null ? null : (high - low) / middle;
 }

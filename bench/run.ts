@@ -63,14 +63,14 @@ function planFromArgs(): Plan {
   return {
     mode: full ? 'full' : 'quick',
     // Quick: more, shorter rounds interleave better against bursty load from other work on the machine.
-    rounds: positive(values.rounds, full ? 4 : 3),
-    loadSeconds: positive(values.seconds, full ? 8 : 2),
+    rounds: positive(values.rounds, full ? 4 : 5),
+    loadSeconds: positive(values.seconds, full ? 8 : 1),
     warmupSeconds: full ? 3 : 2,
     concurrencies: [1, 32, 128],
     streamLoadConnections: full ? [32] : [],
     burstCount: full ? 2000 : 300,
-    burstMaxMs: full ? 5000 : 2000,
-    pacedCount: full ? 30 : 12,
+    burstMaxMs: full ? 5000 : 1000,
+    pacedCount: full ? 30 : 6,
     startupSamples: full ? 5 : 3,
     contenders: contenders as ContenderName[],
     generator: values.generator === undefined ? null : values.generator,
@@ -175,7 +175,7 @@ async function warmUp(entry: Live, generator: Generator, cores: Cores, plan: Pla
   const { contender, record } = entry;
   log(`warming up ${contender.name}`);
   await runLoad(generator, cores.load, contender.endpoint, requestBody(contender.models.json, false), 32, plan.warmupSeconds);
-  await sequential(contender.endpoint, requestBody(contender.models.json, true), 50, 2000);
+  await sequential(contender.endpoint, requestBody(contender.models.json, true), 50, 1000);
   await sequential(contender.endpoint, requestBody(contender.models.paced, true), 8, 5000);
   if (contender.name === 'pinroute-failover') {
     const answers = await Promise.all([contender.models.json, contender.models.paced].map((model) => postOnce(contender.endpoint, requestBody(model, model === contender.models.paced))));
