@@ -15,12 +15,14 @@ import { MODEL, PACED_MODEL, requestBody } from './payloads.js';
 import { portFromChild, spawnPinned, stderrTail, stopChild } from './processes.js';
 
 export const CONTENDER_NAMES = ['direct', 'pinroute', 'pinroute-failover', 'floor', 'portkey'] as const;
-export type ContenderName = (typeof CONTENDER_NAMES)[number];
+/** 'pinroute-b': pinroute from another checkout (--pinroute-b=DIR), for A/B-testing a change in one run. */
+export type ContenderName = (typeof CONTENDER_NAMES)[number] | 'pinroute-b';
 
 export const DESCRIPTIONS: Readonly<Record<ContenderName, string>> = {
   direct: 'the fake upstream itself (the physical limit)',
   pinroute: 'pinroute, route with one target',
   'pinroute-failover': 'pinroute, route whose first target is dead (breaker open), second serves',
+  'pinroute-b': 'pinroute from --pinroute-b=DIR, route with one target',
   floor: 'hono + undici pass-through, node streams (bench/floor.ts)',
   portkey: 'Portkey AI gateway (bench/portkey, provider openai, custom host)',
 };
@@ -49,6 +51,8 @@ export interface StartContext {
   readonly startupSamples: number;
   /** The pinroute checkout to run (its bin/ and built dist/); default this repository. */
   readonly pinrouteDir: string;
+  /** The checkout 'pinroute-b' runs, when asked for. */
+  readonly pinrouteBDir?: string;
   /** Extra node flags for pinroute (the profiler's --cpu-prof). */
   readonly pinrouteNodeFlags?: readonly string[];
 }
@@ -65,6 +69,9 @@ export async function startContender(name: ContenderName, context: StartContext)
     case 'pinroute':
     case 'pinroute-failover':
       return startPinroute(name, context);
+    case 'pinroute-b':
+      if (context.pinrouteBDir === undefined) throw new Error('pinroute-b needs --pinroute-b=DIR');
+      return startPinroute(name, { ...context, pinrouteDir: context.pinrouteBDir });
     case 'floor':
       return startFloor(context);
     case 'portkey':
@@ -108,11 +115,11 @@ export async function writePinrouteConfig(workDir: string, upstreamPort: number)
   return file;
 }
 
-async function startPinroute(name: 'pinroute' | 'pinroute-failover', context: StartContext): Promise<Contender> {
+async function startPinroute(name: 'pinroute' | 'pinroute-failover' | 'pinroute-b', context: StartContext): Promise<Contender> {
   const config = await writePinrouteConfig(context.workDir, context.upstream.port);
   const port = await freePort();
   const endpoint: Endpoint = { port, path: CHAT_PATH, headers: {} };
-  const models = name === 'pinroute' ? { json: 'bench', paced: 'bench-paced' } : { json: 'failover', paced: 'failover-paced' };
+  const models = name === 'pinroute-failover' ? { json: 'failover', paced: 'failover-paced' } : { json: 'bench', paced: 'bench-paced' };
   // Default log level (info): one JSON line per request is part of pinroute's real work; stdout goes to /dev/null.
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of ['REDIS_URL', 'LOG_LEVEL', 'PINROUTE_CONFIG', 'PORT', 'HOST']) delete env[key];

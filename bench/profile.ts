@@ -4,7 +4,9 @@
  * dead-primary route with its breaker open), then the top
  * self-time functions and areas of each, measured over the load window only.
  * Flags: --seconds=N (default 10), --connections=N (default 32),
- * --paths=json,sse,paced,failover, --top=N, --pinroute=DIR, --generator=wrk|autocannon.
+ * --paths=json,sse,paced,failover, --top=N, --pinroute=DIR, --generator=wrk|autocannon,
+ * --node-flags="…" (extra flags for pinroute's node: --no-turbo-inlining charges
+ * time to the function that spends it instead of the one it was inlined into).
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -31,8 +33,10 @@ async function main(): Promise<void> {
       top: { type: 'string', default: '15' },
       pinroute: { type: 'string' },
       generator: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
     },
   });
+  const extraNodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '');
   const seconds = Math.min(120, Math.max(2, Number(values.seconds)));
   const connections = Math.min(512, Math.max(1, Number(values.connections)));
   const top = Math.max(1, Number(values.top));
@@ -48,7 +52,8 @@ async function main(): Promise<void> {
   const outDir = fileURLToPath(new URL(`./results/profile-${new Date().toISOString().replace(/[:.]/g, '-')}/`, import.meta.url));
   await mkdir(outDir, { recursive: true });
   const upstream = await startUpstream(cores.load);
-  process.stdout.write(`pinroute profile: ${connections} connections for ${seconds}s per path, generator ${generator.name}; ${cores.note}\n`);
+  const flags = extraNodeFlags.length > 0 ? `, node ${extraNodeFlags.join(' ')}` : '';
+  process.stdout.write(`pinroute profile: ${connections} connections for ${seconds}s per path, generator ${generator.name}${flags}; ${cores.note}\n`);
   try {
     for (const path of paths as PathName[]) {
       const profileDir = join(outDir, path);
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
         workDir: profileDir,
         startupSamples: 1,
         pinrouteDir,
-        pinrouteNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=200'],
+        pinrouteNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval=200', ...extraNodeFlags],
       });
       const model = path === 'paced' ? pinroute.models.paced : pinroute.models.json;
       const body = requestBody(model, path === 'sse' || path === 'paced');

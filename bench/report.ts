@@ -137,6 +137,7 @@ function targetChecks(summary: readonly ContenderSummary[]): string {
   const failover = summary.find((row) => row.name === 'pinroute-failover');
   if (!pinroute) return '';
   const at32 = pinroute.load['json c=32'];
+  const variant = summary.find((row) => row.name === 'pinroute-b');
   const rows: [string, string, number | null, (value: number) => boolean][] = [
     ['throughput c=32 vs floor', '≥ 1.0× (stretch 1.2×)', at32?.vsFloor ?? null, (value) => value >= 1.0],
     ['throughput c=32 vs Portkey', '≥ 8×', at32?.vsPortkey ?? null, (value) => value >= 8],
@@ -147,6 +148,12 @@ function targetChecks(summary: readonly ContenderSummary[]): string {
     ['RSS under load (MB)', '≤ 130', pinroute.rssPeakMb, (value) => value <= 130],
     ['startup to first 200 (ms)', '≤ 500', pinroute.startupMedianMs, (value) => value <= 500],
   ];
+  if (variant) {
+    rows.push(
+      ['pinroute-b vs pinroute, throughput c=32', '> 1× is better', ratio(variant.load['json c=32']?.rps ?? null, at32?.rps ?? null), (value) => value > 1],
+      ['pinroute-b vs pinroute, CPU µs/req c=32', '< 1× is better', ratio(variant.load['json c=32']?.cpuUsPerRequest ?? null, at32?.cpuUsPerRequest ?? null), (value) => value < 1],
+    );
+  }
   return table(
     "The lead's targets for pinroute (informational; the bench never fails on them)",
     ['target', 'wanted', 'measured', 'met'],

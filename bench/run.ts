@@ -3,7 +3,9 @@
  * every contender measured in the same run, interleaved round by round so
  * machine drift hits them alike. Prints the tables, writes bench/results/*.json.
  * Flags: --full, --rounds=N, --seconds=N, --only=a,b, --generator=wrk|autocannon,
- * --pinroute=DIR (another built checkout of pinroute, e.g. to compare branches).
+ * --pinroute=DIR (another built checkout of pinroute, e.g. to compare branches),
+ * --pinroute-b=DIR (adds contender pinroute-b from that checkout: an A/B of a
+ * hot-path change inside one interleaved run).
  */
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -36,6 +38,7 @@ interface Plan {
   readonly contenders: readonly ContenderName[];
   readonly generator: GeneratorName | null;
   readonly pinrouteDir: string;
+  readonly pinrouteBDir: string | null;
 }
 
 const PORTKEY_DIR = new URL('./portkey/', import.meta.url).pathname;
@@ -49,11 +52,14 @@ function planFromArgs(): Plan {
       only: { type: 'string' },
       generator: { type: 'string' },
       pinroute: { type: 'string' },
+      'pinroute-b': { type: 'string' },
     },
   });
   const full = values.full === true;
-  const contenders = values.only ? values.only.split(',').map((name) => name.trim()) : [...CONTENDER_NAMES];
-  for (const name of contenders) if (!(CONTENDER_NAMES as readonly string[]).includes(name)) throw new Error(`--only: unknown contender "${name}" (known: ${CONTENDER_NAMES.join(', ')})`);
+  const pinrouteB = values['pinroute-b'];
+  const known: readonly string[] = pinrouteB === undefined ? CONTENDER_NAMES : [...CONTENDER_NAMES, 'pinroute-b'];
+  const contenders = values.only ? values.only.split(',').map((name) => name.trim()) : [...known];
+  for (const name of contenders) if (!known.includes(name)) throw new Error(`--only: unknown contender "${name}" (known: ${known.join(', ')})`);
   if (values.generator !== undefined && values.generator !== 'wrk' && values.generator !== 'autocannon') throw new Error('--generator must be wrk or autocannon');
   const positive = (text: string | undefined, fallback: number) => {
     const value = text === undefined ? fallback : Number(text);
@@ -75,6 +81,7 @@ function planFromArgs(): Plan {
     contenders: contenders as ContenderName[],
     generator: values.generator === undefined ? null : values.generator,
     pinrouteDir: values.pinroute === undefined ? REPO_ROOT : resolve(values.pinroute),
+    pinrouteBDir: pinrouteB === undefined ? null : resolve(pinrouteB),
   };
 }
 
@@ -106,6 +113,7 @@ async function main(): Promise<void> {
   }
 
   if (plan.pinrouteDir !== REPO_ROOT) notes.push(`pinroute run from ${plan.pinrouteDir}`);
+  if (plan.pinrouteBDir !== null) notes.push(`pinroute-b run from ${plan.pinrouteBDir}`);
   const workDir = await mkdtemp(join(tmpdir(), 'pinroute-bench-'));
   process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
   const upstream = await startUpstream(cores.load);
@@ -113,7 +121,7 @@ async function main(): Promise<void> {
   try {
     for (const name of names) {
       log(`starting ${name}`);
-      const contender = await startContender(name, { core: cores.contender, upstream, workDir, startupSamples: plan.startupSamples, pinrouteDir: plan.pinrouteDir });
+      const contender = await startContender(name, { core: cores.contender, upstream, workDir, startupSamples: plan.startupSamples, pinrouteDir: plan.pinrouteDir, ...(plan.pinrouteBDir === null ? {} : { pinrouteBDir: plan.pinrouteBDir }) });
       const record: ContenderRecord = { name, description: DESCRIPTIONS[name], startupMs: contender.startupMs, rssIdleBytes: rssBytes(contender.pid), rssPeakBytes: null, rssAfterBytes: null, attemptsHeader: null, load: {}, stream: {} };
       live.push({ contender, record });
     }
