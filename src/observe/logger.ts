@@ -28,8 +28,10 @@ export interface LoggerOptions {
 const REDACTED_PATHS = ['apiKey', 'api_key', 'adminKey', 'authorization', 'password', 'headers.authorization', 'headers["x-api-key"]'];
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  // Asynchronous writes: a slow stdout never blocks a request; lines still go out within a tick.
-  const destination = options.destination ?? pino.destination({ sync: false });
+  // Asynchronous and batched: a slow stdout never blocks a request, and under load lines go out in
+  // 8 KiB writes instead of one syscall each (a tenth of request CPU in the profile). The periodic
+  // flush keeps a quiet gateway's lines at most 250 ms late; stop() flushes the rest.
+  const destination = options.destination ?? pino.destination({ sync: false, minLength: 8192, periodicFlush: 250 });
   const instance = pino(
     {
       level: options.level ?? 'info',
