@@ -3,8 +3,7 @@
  * backend, kept across hot reloads while the backend's fingerprint (url, key,
  * limits) is unchanged, so a reload never drops warm connections.
  */
-import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, request as undiciRequest } from 'undici';
 import type { CompiledBackend, RoutingTable } from '../config/table.js';
 
@@ -14,14 +13,24 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: Buffer;
-  /** Emits 'abort' to cancel; an EventEmitter costs less per request than an AbortController. */
-  readonly signal: AbortSignal | EventEmitter;
 }
 
-export interface UpstreamResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Readable;
+export type UpstreamHeaders = IncomingHttpHeaders;
+
+/** undici's dispatch controller, as much of it as we use. */
+export interface UpstreamController {
+  abort(reason: Error): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** undici's dispatch handler (undici ≥ 7): the response, event by event, without a stream. */
+export interface ResponseHandler {
+  onRequestStart(controller: UpstreamController, context: unknown): void;
+  onResponseStart(controller: UpstreamController, statusCode: number, headers: UpstreamHeaders, statusMessage?: string): void;
+  onResponseData(controller: UpstreamController, chunk: Buffer): void;
+  onResponseEnd(controller: UpstreamController, trailers: UpstreamHeaders): void;
+  onResponseError(controller: UpstreamController, error: Error): void;
 }
 
 /** Stable codes for failures before a response arrived (undici's own codes, narrowed). */
@@ -46,23 +55,25 @@ export class UpstreamPools {
     }
   }
 
-  request(backend: CompiledBackend, request: UpstreamRequest): Promise<UpstreamResponse> {
+  dispatch(backend: CompiledBackend, request: UpstreamRequest, handler: ResponseHandler): void {
     let entry = this.pools.get(backend.name);
     if (!entry || entry.fingerprint !== backend.fingerprint) {
       // A request planned on the previous table may still reach a replaced backend.
       entry = { fingerprint: backend.fingerprint, pool: createPool(backend) };
       this.pools.set(backend.name, entry);
     }
-    return entry.pool.request({
-      method: request.method,
-      path: request.path,
-      headers: request.headers,
-      body: request.body ?? null,
-      signal: request.signal,
-      // Our own watchdog (upstream/exchange.ts) owns first-byte and idle deadlines.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    entry.pool.dispatch(
+      {
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body: request.body ?? null,
+        // Our own watchdog (upstream/exchange.ts) owns first-byte and idle deadlines.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      },
+      handler,
+    );
   }
 
   async close(): Promise<void> {

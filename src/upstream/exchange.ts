@@ -10,11 +10,14 @@
  *
  * One watchdog timer covers both phases: first-byte (bounded by the chain
  * deadline) until ready, then idle, paused while the client applies backpressure.
+ *
+ * The exchange is undici's response handler itself (the dispatch API): no
+ * promise, Readable or AbortSignal per request, and backpressure is the
+ * controller's pause()/resume().
  */
-import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { CompiledTarget } from '../config/table.js';
-import { classifyConnectFailure, type UpstreamPools, type UpstreamResponse } from './client.js';
+import { classifyConnectFailure, type ResponseHandler, type UpstreamController, type UpstreamHeaders, type UpstreamPools } from './client.js';
 import { retryAfterMs } from './error-body.js';
 import { responseModel } from './response-model.js';
 import { endsWithDone, readFirstEvent } from './sse.js';
@@ -36,7 +39,7 @@ export type AttemptResult =
   | {
       readonly kind: 'ready';
       readonly status: number;
-      readonly headers: UpstreamResponse['headers'];
+      readonly headers: UpstreamHeaders;
       /** Everything received so far; for a complete body, the whole body. */
       readonly head: Buffer;
       readonly complete: boolean;
@@ -46,7 +49,7 @@ export type AttemptResult =
       /** Milliseconds from dispatch to ready. */
       readonly ttfbMs: number;
     }
-  | { readonly kind: 'http_error'; readonly status: number; readonly headers: UpstreamResponse['headers']; readonly bodyText: string; readonly retryAfterMs: number | null }
+  | { readonly kind: 'http_error'; readonly status: number; readonly headers: UpstreamHeaders; readonly bodyText: string; readonly retryAfterMs: number | null }
   | { readonly kind: 'connect_error'; readonly detail: string }
   | { readonly kind: 'timeout'; readonly detail: string }
   | { readonly kind: 'stream_error'; readonly detail: string }
@@ -66,13 +69,16 @@ const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
 
 type Phase = 'dispatching' | 'heading' | 'ready' | 'relaying' | 'finished';
 
-export class Exchange {
-  /** undici cancels the request when this emits 'abort'. */
-  private readonly abortSignal = new EventEmitter();
+/** The reason we give undici when we cancel; recognised by identity, never reported. */
+const CANCELLED = new Error('cancelled by pinroute');
+
+export class Exchange implements ResponseHandler {
   private phase: Phase = 'dispatching';
+  private controller: UpstreamController | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private response: UpstreamResponse | null = null;
-  private readonly chunks: Buffer[] = [];
+  private status = 0;
+  private headers: UpstreamHeaders = {};
+  private chunks: Buffer[] = [];
   private received = 0;
   private settleAttempt: (result: AttemptResult) => void = () => {};
   private settleRelay: (outcome: RelayOutcome) => void = () => {};
@@ -101,36 +107,27 @@ export class Exchange {
     this.timer = setTimeout(() => this.expire(`no first byte within ${firstByteMs} ms`), firstByteMs);
     const result = new Promise<AttemptResult>((resolve) => (this.settleAttempt = resolve));
     this.dispatchedAt = performance.now();
-    this.pools
-      .request(target.backend, {
-        method: 'POST',
-        path: this.spec.path,
-        headers: this.spec.headers,
-        body: this.spec.body,
-        signal: this.abortSignal,
-      })
-      .then(
-        (response) => this.onResponse(response),
-        (error: unknown) => this.onDispatchError(error),
-      );
+    this.pools.dispatch(target.backend, { method: 'POST', path: this.spec.path, headers: this.spec.headers, body: this.spec.body }, this);
     return result;
   }
 
   /** Passes the rest of the body to `sink` (the client); resolves when it ends. */
   relay(sink: Writable): Promise<RelayOutcome> {
-    const body = this.response?.body;
-    if (this.phase !== 'ready' || !body) return Promise.resolve({ kind: 'complete' });
+    if (this.phase !== 'ready') return Promise.resolve({ kind: 'complete' });
     this.phase = 'relaying';
     this.sink = sink;
     const idleMs = this.spec.target.timeouts.idle_ms;
-    this.clearTimer();
     this.timer = setTimeout(() => this.expire(`no data for ${idleMs} ms`), idleMs);
     sink.on('drain', this.onDrain);
     sink.on('close', this.onSinkClose);
     return new Promise<RelayOutcome>((resolve) => {
       this.settleRelay = resolve;
+      // Chunks that were already on their way when the body was paused at the commit point.
+      const early = this.chunks;
+      this.chunks = [];
+      for (const chunk of early) this.forward(chunk);
       const ended = this.endedBeforeRelay;
-      if (ended === null) body.resume();
+      if (ended === null) this.controller?.resume();
       else if (ended.error === null) this.endRelay();
       else this.breakRelay(ended.error);
     });
@@ -141,46 +138,38 @@ export class Exchange {
     if (this.phase === 'finished') return;
     const relaying = this.phase === 'relaying';
     this.finish();
-    this.response?.body.destroy();
-    this.abortSignal.emit('abort');
+    this.controller?.abort(CANCELLED);
     if (relaying) this.settleRelay({ kind: 'client_gone' });
     else this.settleAttempt({ kind: 'aborted' });
   }
 
-  private onResponse(response: UpstreamResponse): void {
-    if (this.phase === 'finished') {
-      response.body.destroy();
+  // undici's handler interface -------------------------------------------
+
+  onRequestStart(controller: UpstreamController): void {
+    this.controller = controller;
+    // Cancelled (or timed out) while the request still waited for a connection.
+    if (this.phase === 'finished') controller.abort(CANCELLED);
+  }
+
+  onResponseStart(controller: UpstreamController, statusCode: number, headers: UpstreamHeaders): void {
+    if (this.phase === 'finished') return controller.abort(CANCELLED);
+    this.status = statusCode;
+    this.headers = headers;
+    this.phase = 'heading';
+    const contentType = headers['content-type'];
+    this.sse = this.spec.stream && typeof contentType === 'string' && contentType.includes('text/event-stream');
+  }
+
+  onResponseData(_controller: UpstreamController, chunk: Buffer): void {
+    if (this.phase === 'relaying') return this.forward(chunk);
+    if (this.phase === 'ready') {
+      this.chunks.push(chunk);
       return;
     }
-    this.response = response;
-    this.phase = 'heading';
-    const contentType = response.headers['content-type'];
-    this.sse = this.spec.stream && typeof contentType === 'string' && contentType.includes('text/event-stream');
-    const { body } = response;
-    body.on('data', (chunk: Buffer) => this.onData(chunk));
-    body.on('end', () => this.onEnd());
-    body.on('error', (error: Error) => this.onBodyError(error));
-  }
-
-  private onDispatchError(error: unknown): void {
-    if (this.phase === 'finished') return;
-    const failure = classifyConnectFailure(error);
-    this.finish();
-    if (failure === 'aborted') return this.settleAttempt({ kind: 'aborted' });
-    const detail = describeError(error);
-    if (failure === 'connect_timeout') {
-      return this.settleAttempt({ kind: 'timeout', detail: `connect timed out after ${this.spec.target.backend.connectTimeoutMs} ms` });
-    }
-    this.settleAttempt({ kind: 'connect_error', detail });
-  }
-
-  private onData(chunk: Buffer): void {
-    if (this.phase === 'relaying') return this.forward(chunk);
     if (this.phase !== 'heading') return;
     this.chunks.push(chunk);
     this.received += chunk.length;
-    const response = this.response as UpstreamResponse;
-    if (response.statusCode < 200 || response.statusCode >= 300) {
+    if (this.status < 200 || this.status >= 300) {
       if (this.received > ERROR_BODY_LIMIT_BYTES) this.readyWithError();
       return;
     }
@@ -188,15 +177,14 @@ export class Exchange {
     if (this.received > JSON_BUFFER_LIMIT_BYTES) this.ready(false);
   }
 
-  private onEnd(): void {
+  onResponseEnd(): void {
     if (this.phase === 'relaying') return this.endRelay();
     if (this.phase === 'ready') {
       this.endedBeforeRelay = { error: null };
       return;
     }
     if (this.phase !== 'heading') return;
-    const response = this.response as UpstreamResponse;
-    if (response.statusCode < 200 || response.statusCode >= 300) return this.readyWithError();
+    if (this.status < 200 || this.status >= 300) return this.readyWithError();
     if (this.sse) {
       const first = readFirstEvent(Buffer.concat(this.chunks).toString('utf8'));
       if (first.kind === 'incomplete') return this.failHeading('stream ended before its first event');
@@ -205,18 +193,27 @@ export class Exchange {
     this.ready(true);
   }
 
-  private onBodyError(error: Error): void {
+  onResponseError(_controller: UpstreamController, error: Error): void {
+    if (this.phase === 'finished' || error === CANCELLED) return;
+    if (this.phase === 'dispatching') return this.dispatchFailed(error);
     if (this.phase === 'relaying') return this.breakRelay(describeError(error));
     if (this.phase === 'ready') {
       this.endedBeforeRelay = { error: describeError(error) };
       return;
     }
-    if (this.phase !== 'heading') return;
-    if (classifyConnectFailure(error) === 'aborted') {
-      this.finish();
-      return this.settleAttempt({ kind: 'aborted' });
-    }
     this.failHeading(`upstream failed before its first event: ${describeError(error)}`);
+  }
+
+  // ------------------------------------------------------------------------
+
+  private dispatchFailed(error: Error): void {
+    const failure = classifyConnectFailure(error);
+    this.finish();
+    if (failure === 'aborted') return this.settleAttempt({ kind: 'aborted' });
+    if (failure === 'connect_timeout') {
+      return this.settleAttempt({ kind: 'timeout', detail: `connect timed out after ${this.spec.target.backend.connectTimeoutMs} ms` });
+    }
+    this.settleAttempt({ kind: 'connect_error', detail: describeError(error) });
   }
 
   private checkFirstEvent(): void {
@@ -227,62 +224,55 @@ export class Exchange {
       return;
     }
     if (first.kind === 'error') return this.failHeading(first.message);
-    const model = first.kind === 'data' ? first.model : null;
     this.tail = text.slice(-64);
-    this.settleReady(false, model);
+    this.settleReady(false, first.kind === 'data' ? first.model : null);
   }
 
   private ready(complete: boolean): void {
-    const head = Buffer.concat(this.chunks);
+    const head = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.chunks = [head];
     const model = this.spec.readsModel ? responseModel(head.toString('utf8', 0, Math.min(head.length, 64 * 1024))) : null;
     this.settleReady(complete, model);
   }
 
   private settleReady(complete: boolean, upstreamModel: string | null): void {
-    const response = this.response as UpstreamResponse;
     this.clearTimer();
+    const head = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    this.chunks = [];
     this.phase = complete ? 'finished' : 'ready';
-    if (!complete) response.body.pause();
+    // Nothing more is read until the caller has committed and calls relay().
+    if (!complete) this.controller?.pause();
     this.settleAttempt({
       kind: 'ready',
-      status: response.statusCode,
-      headers: response.headers,
-      head: this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks),
+      status: this.status,
+      headers: this.headers,
+      head,
       complete,
       sse: this.sse,
       upstreamModel,
       ttfbMs: performance.now() - this.dispatchedAt,
     });
-    this.chunks.length = 0;
   }
 
   private readyWithError(): void {
-    const response = this.response as UpstreamResponse;
     const bodyText = Buffer.concat(this.chunks).toString('utf8', 0, Math.min(this.received, ERROR_BODY_LIMIT_BYTES));
     this.finish();
-    response.body.destroy();
-    this.settleAttempt({
-      kind: 'http_error',
-      status: response.statusCode,
-      headers: response.headers,
-      bodyText,
-      retryAfterMs: retryAfterMs(response.headers),
-    });
+    this.controller?.abort(CANCELLED);
+    this.settleAttempt({ kind: 'http_error', status: this.status, headers: this.headers, bodyText, retryAfterMs: retryAfterMs(this.headers) });
   }
 
   private failHeading(detail: string): void {
     this.finish();
-    this.response?.body.destroy();
+    this.controller?.abort(CANCELLED);
     this.settleAttempt({ kind: 'stream_error', detail });
   }
 
   private forward(chunk: Buffer): void {
     this.timer?.refresh();
     if (this.sse) this.tail = (this.tail + chunk.toString('latin1', Math.max(0, chunk.length - 64))).slice(-64);
-    const sink = this.sink as Writable;
-    if (!sink.write(chunk)) {
+    if (!(this.sink as Writable).write(chunk)) {
       // The client is slow, not the upstream: stop reading and stop the idle clock.
-      this.response?.body.pause();
+      this.controller?.pause();
       this.clearTimer();
     }
   }
@@ -291,7 +281,7 @@ export class Exchange {
     if (this.phase !== 'relaying') return;
     const idleMs = this.spec.target.timeouts.idle_ms;
     if (!this.timer) this.timer = setTimeout(() => this.expire(`no data for ${idleMs} ms`), idleMs);
-    this.response?.body.resume();
+    this.controller?.resume();
   };
 
   /** The client connection closed while we were still relaying. */
@@ -316,8 +306,7 @@ export class Exchange {
     const phase = this.phase;
     if (phase === 'finished') return;
     this.finish();
-    this.response?.body.destroy();
-    this.abortSignal.emit('abort');
+    this.controller?.abort(CANCELLED);
     if (phase === 'relaying') this.settleRelay({ kind: 'broken', label: 'timeout', detail: `upstream stalled: ${detail}` });
     else this.settleAttempt({ kind: 'timeout', detail });
   }
