@@ -41,7 +41,7 @@ export function readRequestBody(request: IncomingMessage, limitBytes: number): P
 
 export function parseProxyBody(raw: Buffer, maxDepth: number): ProxyBody | GatewayError {
   const text = raw.toString('utf8');
-  if (text.trim() === '') return { code: 'invalid_json', detail: 'the request body is empty; send a JSON object' };
+  if (!/\S/.test(text)) return { code: 'invalid_json', detail: 'the request body is empty; send a JSON object' };
   const scan = scanJson(text, maxDepth);
   if (scan.depthExceeded) {
     return { code: 'invalid_request', message: `request JSON nests deeper than ${maxDepth} levels`, param: null };
