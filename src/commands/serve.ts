@@ -18,6 +18,10 @@ export async function runServe(options: StartOptions): Promise<number> {
     process.stderr.write(`pinroute: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+  // A stray rejection is logged, not fatal: one request's bug must not drop every stream in flight.
+  process.on('unhandledRejection', (reason) => {
+    running.gateway.logger.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled promise rejection');
+  });
   const reload = () => void running.reload();
   process.on('SIGHUP', reload);
   const stopped = new Promise<number>((resolve) => {

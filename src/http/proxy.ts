@@ -111,6 +111,11 @@ export function createProxyHandler(gateway: Gateway) {
         }
       }
       return runChain(gateway, request, response, { requestId, route, forced, endpoint, body, startedAt, finish });
+    }).catch((error: unknown) => {
+      // A bug must cost one request, never the process: answer 500 (or cut a started answer) and say why in the log.
+      gateway.logger.error({ requestId, err: error instanceof Error ? error.stack : String(error) }, 'unexpected error in the request path');
+      if (response.headersSent) response.destroy();
+      else sendError(response, { code: 'internal_error', detail: `see the gateway log for request ${requestId}` }, { [HEADER.requestId]: requestId });
     });
   };
 }
