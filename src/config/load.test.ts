@@ -47,6 +47,18 @@ describe('valid configs compile', () => {
   });
 });
 
+describe('problems at the very start of the file', () => {
+  it('are placed at line 1:1 like any other (offset 0 is a position)', () => {
+    const unknownFirstKey = parseConfigText('serverr: {}\nbackends: {}\nroutes: {}\n', ENV).problems.filter((problem) => problem.severity === 'error');
+    expect(unknownFirstKey.map(formatProblem)).toContain('serverr (line 1:1): unknown key "serverr"; did you mean "server"?');
+    const missingKeys = parseConfigText('server:\n  port: 8080\n', ENV).problems;
+    expect(missingKeys.length).toBeGreaterThan(0);
+    for (const problem of missingKeys) expect([problem.line, problem.column]).toEqual([1, 1]);
+    const notAMapping = parseConfigText('just text\n', ENV).problems;
+    expect(notAMapping.map(formatProblem)).toEqual(['document (line 1:1): expected object, received string']);
+  });
+});
+
 describe('the compiled table', () => {
   const text = readFileSync(new URL('valid/route-object-form.yaml', CONFIGS), 'utf8');
   const table = parseConfigText(text, ENV).table;

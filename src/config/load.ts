@@ -121,7 +121,8 @@ function placeProblem(problem: ConfigProblem, document: Document, lineCounter: L
   for (let length = written.length; length >= 0; length--) {
     const node = problem.atKey && length === written.length ? keyNode(document, written) : document.getIn(written.slice(0, length), true);
     const range = rangeOf(node);
-    if (range) {
+    // Offset 0 (the first key of the file, a document that is one scalar) is a real position.
+    if (range !== null) {
       const position = lineCounter.linePos(range);
       return { ...problem, path: written, line: position.line, column: position.col };
     }
