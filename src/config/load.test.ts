@@ -59,6 +59,26 @@ describe('problems at the very start of the file', () => {
   });
 });
 
+describe('YAML aliases', () => {
+  it('an alias without its anchor is a placed problem, not an exception', () => {
+    const result = parseConfigText('backends: {}\nroutes:\n  chat: *nowhere\n', ENV);
+    expect(result.table).toBeNull();
+    expect(result.problems.map(formatProblem)).toEqual(['document (line 3:9): YAML: alias *nowhere has no anchor &nowhere before it']);
+  });
+
+  it('an alias bomb is refused', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let level = 1; level <= 5; level++) {
+      const name = String.fromCharCode(97 + level);
+      const previous = String.fromCharCode(96 + level);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(', ')}]`);
+    }
+    const result = parseConfigText(`${levels.join('\n')}\n`, ENV);
+    expect(result.table).toBeNull();
+    expect(result.problems.map(formatProblem)[0]).toMatch(/^document \(line 1:1\): YAML: Excessive alias count/);
+  });
+});
+
 describe('the compiled table', () => {
   const text = readFileSync(new URL('valid/route-object-form.yaml', CONFIGS), 'utf8');
   const table = parseConfigText(text, ENV).table;

@@ -4,7 +4,7 @@
  * YAML path and line:column. Nothing here runs on the request path.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { compileConfig } from './compile.js';
 import { interpolate, type Environment } from './interpolate.js';
@@ -56,7 +56,13 @@ export function parseConfigText(text: string, env: Environment): ParsedConfig {
   interpolateNode(document.contents, [], env, environmentPaths, envProblems);
   if (envProblems.length > 0) return { table: null, config: null, problems: sortProblems(envProblems.map(locate)) };
 
-  const raw: unknown = document.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    // yaml reports an alias without its anchor, or an alias bomb, only here, by throwing.
+    return { table: null, config: null, problems: [aliasProblem(error, document, lineCounter)] };
+  }
   const shape = configSchema.safeParse(raw);
   if (!shape.success) {
     const problems = shape.error.issues.flatMap((issue) => describeIssue(issue as z.core.$ZodIssue, configSchema));
@@ -65,6 +71,23 @@ export function parseConfigText(text: string, env: Environment): ParsedConfig {
   const applied = applyEnvironmentOverrides(shape.data, env);
   const compiled = compileConfig(applied, { environmentPaths });
   return { table: compiled.table, config: applied, problems: sortProblems(compiled.problems.map(locate)) };
+}
+
+function aliasProblem(error: unknown, document: Document, lineCounter: LineCounter): ConfigProblem {
+  let unresolved: { source: string; offset: number } | null = null;
+  visit(document, {
+    Alias(_key, alias) {
+      if (alias.resolve(document) !== undefined) return undefined;
+      unresolved = { source: alias.source, offset: alias.range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  const found = unresolved as { source: string; offset: number } | null;
+  const message = found
+    ? `YAML: alias *${found.source} has no anchor &${found.source} before it`
+    : `YAML: ${error instanceof Error ? error.message : String(error)}`;
+  const position = lineCounter.linePos(found?.offset ?? 0);
+  return { ...configError([], message), line: position.line, column: position.col };
 }
 
 /** REDIS_URL in the environment wins over the file (twelve-factor: deploy-time settings). */

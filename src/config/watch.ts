@@ -69,8 +69,7 @@ export class ConfigWatcher {
 
   /** Re-reads now (SIGHUP). Resolves once this reload attempt is done. */
   reload(reason = 'signal'): Promise<void> {
-    this.running = this.running.then(() => this.reloadNow(reason, true));
-    return this.running;
+    return this.enqueue(reason, true);
   }
 
   stop(): void {
@@ -86,9 +85,17 @@ export class ConfigWatcher {
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = null;
-      this.running = this.running.then(() => this.reloadNow('file change', false));
+      void this.enqueue('file change', false);
     }, DEBOUNCE_MS);
     this.debounce.unref();
+  }
+
+  /** One reload at a time; one that throws is a rejected edit, never a dead watcher or an unhandled rejection. */
+  private enqueue(reason: string, force: boolean): Promise<void> {
+    this.running = this.running
+      .then(() => this.reloadNow(reason, force))
+      .catch((error: unknown) => this.reject(reason, [configError([], `reload failed: ${error instanceof Error ? error.message : String(error)}`)]));
+    return this.running;
   }
 
   private async reloadNow(reason: string, force: boolean): Promise<void> {

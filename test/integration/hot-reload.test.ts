@@ -99,6 +99,19 @@ describe('hot reload', () => {
     expect(await servedBy(local)).toBe('first');
   });
 
+  it('rejects an edit with a YAML alias that has no anchor, and keeps serving (it used to crash the process)', async () => {
+    gateway = await startTestGateway(config(['first', 'second']));
+    const local = gateway;
+    await writeFile(local.configFile, `${stringify(config(['second', 'first']))}extra: *nowhere\n`);
+    await waitFor(() => local.logs.messages('config reload rejected; the previous config keeps serving').length === 1, 3000, 'rejection');
+    const status = (await (await fetch(`${local.url}/admin/status`)).json()) as StatusBody;
+    expect(status.config.last_reload?.problems[0]).toMatch(/^document \(line \d+:\d+\): YAML: alias \*nowhere has no anchor/);
+    expect(await servedBy(local)).toBe('first');
+    // The watcher is still alive: the next good edit applies.
+    await writeFile(local.configFile, stringify(config(['second', 'first'])));
+    await waitFor(async () => (await servedBy(local)) === 'second', 3000, 'reload after the rejected edit');
+  });
+
   it('keeps the breaker state of unchanged targets and drops removed ones', async () => {
     gateway = await startTestGateway(config(['first', 'second']));
     const local = gateway;
