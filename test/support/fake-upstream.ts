@@ -32,7 +32,9 @@ export type Behavior =
   /** Destroy the socket before any response byte. */
   | { readonly kind: 'reset' }
   /** Never answer. */
-  | { readonly kind: 'hang' };
+  | { readonly kind: 'hang' }
+  /** One behaviour for streamed requests (`stream: true`), another for the rest. */
+  | { readonly kind: 'split'; readonly stream: Behavior; readonly plain: Behavior };
 
 export interface RecordedRequest {
   readonly method: string;
@@ -40,6 +42,8 @@ export interface RecordedRequest {
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
   readonly json: Record<string, unknown> | null;
+  /** Epoch ms when the request was received. */
+  readonly at: number;
 }
 
 export interface ProbeAnswer {
@@ -61,34 +65,32 @@ export class FakeUpstream {
   abortedStreams = 0;
   private readonly queue: Behavior[] = [];
   private fallback: Behavior = { kind: 'ok' };
+  private readonly rules: { readonly match: (request: RecordedRequest) => boolean; readonly behavior: Behavior }[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly probeAnswers = new Map<string, ProbeAnswer>();
   servedModel: string | undefined;
 
+  private server: Server;
+  private listenPort = 0;
+
   private constructor(
-    private readonly server: Server,
     readonly basePath: string,
     options: FakeUpstreamOptions,
   ) {
+    this.server = this.createServer();
     this.servedModel = options.servedModel;
     for (const [path, answer] of Object.entries(options.probes ?? {})) this.probeAnswers.set(path, answer);
   }
 
   static async start(options: FakeUpstreamOptions = {}, port = 0): Promise<FakeUpstream> {
-    let upstream: FakeUpstream | null = null;
-    const server = createServer((request, response) => void upstream?.handle(request, response));
-    upstream = new FakeUpstream(server, options.basePath ?? '/v1', options);
-    server.on('connection', (socket) => {
-      upstream?.sockets.add(socket);
-      socket.on('close', () => upstream?.sockets.delete(socket));
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
+    const upstream = new FakeUpstream(options.basePath ?? '/v1', options);
+    await upstream.listen(port);
     return upstream;
   }
 
+  /** The port it listens on; kept across close() and reopen(). */
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.listenPort;
   }
 
   /** base_url for the gateway config. */
@@ -126,11 +128,30 @@ export class FakeUpstream {
     return this;
   }
 
+  /**
+   * Requests matching `match` get `behavior`, before the script and the default,
+   * until the returned function removes the rule.
+   */
+  when(match: (request: RecordedRequest) => boolean, behavior: Behavior): () => void {
+    const rule = { match, behavior };
+    this.rules.push(rule);
+    return () => {
+      const index = this.rules.indexOf(rule);
+      if (index >= 0) this.rules.splice(index, 1);
+    };
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.queue.length = 0;
+    this.rules.length = 0;
     this.fallback = { kind: 'ok' };
     this.abortedStreams = 0;
+  }
+
+  /** Forgets the recorded requests only (long runs keep memory bounded this way). */
+  clearRecords(): void {
+    this.requests.length = 0;
   }
 
   /** Stops listening and cuts every open connection (a crashed upstream). */
@@ -138,6 +159,28 @@ export class FakeUpstream {
     for (const socket of this.sockets) socket.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Listens again on the same port after close(): the crashed upstream restarted. */
+  async reopen(): Promise<void> {
+    if (this.server.listening) return;
+    this.server = this.createServer();
+    await this.listen(this.listenPort);
+  }
+
+  private createServer(): Server {
+    const server = createServer((request, response) => void this.handle(request, response));
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    return server;
+  }
+
+  private async listen(port: number): Promise<void> {
+    this.server.listen(port, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.listenPort = (this.server.address() as AddressInfo).port;
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -151,9 +194,10 @@ export class FakeUpstream {
       json = null;
     }
     const path = (request.url ?? '/').split('?')[0] ?? '/';
-    this.requests.push({ method: request.method ?? 'GET', path, headers: request.headers, body, json });
+    const recorded: RecordedRequest = { method: request.method ?? 'GET', path, headers: request.headers, body, json, at: Date.now() };
+    this.requests.push(recorded);
     if (request.method === 'GET') return this.answerProbe(path, response);
-    const behavior = this.queue.shift() ?? this.fallback;
+    const behavior = this.rules.find((rule) => rule.match(recorded))?.behavior ?? this.queue.shift() ?? this.fallback;
     await this.behave(behavior, json, path, request, response);
   }
 
@@ -184,6 +228,8 @@ export class FakeUpstream {
   private async behave(behavior: Behavior, json: Record<string, unknown> | null, path: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const model = this.servedModel ?? (typeof json?.['model'] === 'string' ? json['model'] : 'unknown');
     switch (behavior.kind) {
+      case 'split':
+        return this.behave(json?.['stream'] === true ? behavior.stream : behavior.plain, json, path, request, response);
       case 'reset':
         request.socket.destroy();
         return;

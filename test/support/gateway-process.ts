@@ -9,6 +9,11 @@ import { freePort } from './redis.js';
 
 const BIN = fileURLToPath(new URL('../../bin/pinroute.js', import.meta.url));
 
+export interface GatewayProcessOptions {
+  /** Which output lines to keep in `output` (default: all); long runs drop per-request lines. */
+  readonly keepLine?: (line: string) => boolean;
+}
+
 export class GatewayProcess {
   readonly output: string[] = [];
   private exitCode: number | null = null;
@@ -17,19 +22,33 @@ export class GatewayProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
+    keepLine: (line: string) => boolean,
   ) {
-    child.stdout?.setEncoding('utf8').on('data', (text: string) => this.output.push(...text.split('\n').filter(Boolean)));
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => this.output.push(...text.split('\n').filter(Boolean)));
+    // Lines can straddle chunks: keep the unfinished tail until its newline arrives.
+    const collect = (stream: NodeJS.ReadableStream | null) => {
+      let pending = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => {
+        const lines = (pending + text).split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line && keepLine(line)) this.output.push(line);
+      });
+      stream?.on('end', () => {
+        if (pending && keepLine(pending)) this.output.push(pending);
+      });
+    };
+    collect(child.stdout);
+    collect(child.stderr);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve((this.exitCode = code))));
   }
 
-  static async start(configFile: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  static async start(configFile: string, env: Record<string, string> = {}, options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, 'serve', '--config', configFile, '--port', String(port), '--host', '127.0.0.1'], {
       env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const gateway = new GatewayProcess(child, port);
+    const gateway = new GatewayProcess(child, port, options.keepLine ?? (() => true));
     const started = Date.now();
     while (!(await gateway.ready())) {
       if (gateway.exitCode !== null || Date.now() - started > 15_000) {
@@ -46,6 +65,11 @@ export class GatewayProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** True until the process has exited. */
+  get running(): boolean {
+    return this.exitCode === null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   client(): OpenAI {
