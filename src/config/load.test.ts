@@ -66,6 +66,15 @@ describe('YAML aliases', () => {
     expect(result.problems.map(formatProblem)).toEqual(['document (line 3:9): YAML: alias *nowhere has no anchor &nowhere before it']);
   });
 
+  it('a ${VAR} whose value reads as a YAML alias stays the text it expands to', () => {
+    const text = readFileSync(new URL('valid/route-object-form.yaml', CONFIGS), 'utf8');
+    expect(text).toContain('api_keys: ["${CLIENT_KEY}"]');
+    const unquoted = text.replace('api_keys: ["${CLIENT_KEY}"]', 'api_keys:\n    - ${CLIENT_KEY}');
+    const result = parseConfigText(unquoted, { CLIENT_KEY: '*starts-like-an-alias' });
+    expect(result.problems.filter((problem) => problem.severity === 'error')).toEqual([]);
+    expect(result.table?.server.apiKeys).toEqual(['*starts-like-an-alias']);
+  });
+
   it('an alias bomb is refused', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let level = 1; level <= 5; level++) {

@@ -130,7 +130,12 @@ function interpolateNode(
 }
 
 function plainScalarValue(text: string): unknown {
-  const value: unknown = parseDocument(text).toJS();
+  let value: unknown;
+  try {
+    value = parseDocument(text).toJS();
+  } catch {
+    return text; // it reads as YAML that cannot stand alone (`*secret` is an alias to nothing): keep the text
+  }
   return value === null || ['string', 'number', 'boolean'].includes(typeof value) ? (value ?? text) : text;
 }
 
