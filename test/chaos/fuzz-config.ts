@@ -2,7 +2,7 @@
  * Fuzzing routes.config.yaml: random structural edits (keys deleted, renamed,
  * added, values of every type, ${VAR} forms, floating revisions) and textual
  * damage (inserted YAML syntax, broken indentation, truncation) of a valid
- * config, fed to
+ * config, with random environment values for its ${VAR}s, fed to
  * - the loader in-process (`parseConfigText`): never throws, answers fast, and
  *   "has a table" ⇔ "has no error", every problem placed at line:column;
  * - `pinroute check`: exit 0 or 1 exactly as the loader says, never a crash;
@@ -160,11 +160,18 @@ export function judgeConfig(text: string, env: Record<string, string>): { valid:
   return { valid: parsed.table !== null, violation: null };
 }
 
+/** Values an environment variable may hold, including ones that read as YAML syntax once expanded unquoted. */
+const environmentValue = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.constantFrom('*a', '&a', '!!binary', '!tag x', '[1', '{a: 1}', '- x', 'null', '~', '0x1F', '1e400', ': x', '|', '>', '? x', '%x', '@x', '`x', "'", '"', '#x', 'a: b'),
+);
+
 export async function fuzzConfigParse(target: FuzzTarget, numRuns: number, seed: number): Promise<FuzzOutcome> {
-  const property = fc.asyncProperty(mutationsArbitrary, async (mutations) => {
+  const environment = fc.record({ ONE_KEY: environmentValue, FUZZ_ADMIN_KEY: environmentValue, FUZZ_CLIENT_KEY: environmentValue }, { requiredKeys: [] });
+  const property = fc.asyncProperty(mutationsArbitrary, environment, async (mutations, extra) => {
     // The loader is synchronous: yield each run, or the loopback upstreams of this process starve.
     await new Promise((resolve) => setImmediate(resolve));
-    const verdict = judgeConfig(mutateConfig(target.baseConfigText, mutations), target.env);
+    const verdict = judgeConfig(mutateConfig(target.baseConfigText, mutations), { ...target.env, ...extra });
     if (verdict.violation) throw new Error(verdict.violation);
   });
   const outcome = await runProperty('config files → parseConfigText', property, numRuns, seed, null);
