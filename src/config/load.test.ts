@@ -88,6 +88,23 @@ describe('YAML aliases', () => {
   });
 });
 
+describe('YAML oddities', () => {
+  it('a collection used as a key is a config problem, not a process warning on stderr', async () => {
+    const warnings: Error[] = [];
+    const listener = (warning: Error) => warnings.push(warning);
+    process.on('warning', listener);
+    try {
+      const result = parseConfigText('? [a, b]\n: x\nbackends: {}\nroutes: {}\n', ENV);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(result.table).toBeNull();
+      expect(result.problems.map(formatProblem)[0]).toMatch(/^\[ a, b \] \(line 1:1\): unknown key "\[ a, b \]"/);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', listener);
+    }
+  });
+});
+
 describe('the compiled table', () => {
   const text = readFileSync(new URL('valid/route-object-form.yaml', CONFIGS), 'utf8');
   const table = parseConfigText(text, ENV).table;

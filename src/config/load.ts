@@ -41,7 +41,9 @@ export async function loadConfigFile(file: string, env: Environment): Promise<Lo
 /** Parses and validates config text; never throws for bad input. */
 export function parseConfigText(text: string, env: Environment): ParsedConfig {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': yaml would otherwise print some findings (a collection used as a key) as process
+  // warnings on stderr, outside our JSON log; the schema reports those keys as problems anyway.
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const locate = (problem: ConfigProblem) => placeProblem(problem, document, lineCounter);
   if (document.errors.length > 0) {
     const problems = document.errors.map((error) => {
@@ -132,7 +134,7 @@ function interpolateNode(
 function plainScalarValue(text: string): unknown {
   let value: unknown;
   try {
-    value = parseDocument(text).toJS();
+    value = parseDocument(text, { logLevel: 'error' }).toJS();
   } catch {
     return text; // it reads as YAML that cannot stand alone (`*secret` is an alias to nothing): keep the text
   }
