@@ -82,9 +82,11 @@ export class Fleet {
 
   /** Starts (or restarts) replica `name` and puts it in rotation. */
   async startReplica(name: string): Promise<FleetReplica> {
+    const existing = this.replicas.find((candidate) => candidate.name === name);
+    // A replica that ignored its SIGTERM is not left behind untracked.
+    if (existing?.process.running) await existing.process.stop();
     const process = await GatewayProcess.start(this.configFile, {}, { keepLine });
     trackChild(process);
-    const existing = this.replicas.find((candidate) => candidate.name === name);
     if (existing) {
       untrackChild(existing.process);
       existing.process = process;

@@ -8,7 +8,8 @@ import type { Check, Fault } from './faults.js';
 import type { FuzzOutcome } from './fuzz-http.js';
 
 export interface FaultRow {
-  readonly fault: Pick<Fault, 'name' | 'strikes' | 'expectation'>;
+  /** A fault, or the calm phase between faults (strikes '-'). */
+  readonly fault: { readonly name: string; readonly strikes: Fault['strikes'] | '-'; readonly expectation: string };
   readonly requests: number;
   readonly ok: number;
   readonly errorEvents: number;
