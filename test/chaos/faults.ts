@@ -17,7 +17,7 @@
 import { stringify } from 'yaml';
 import type { Behavior } from '../support/fake-upstream.js';
 import { waitFor } from '../support/wait.js';
-import type { Fleet } from './fleet.js';
+import type { Fleet, FleetReplica } from './fleet.js';
 import { HEALTHY, PINNED_SHA, PRIMARY_MODEL, RESYNCED_SHA, sleep } from './fleet.js';
 import type { LoadGenerator, RequestRecord } from './load.js';
 import type { ChaosProfile } from './profile.js';
@@ -203,11 +203,16 @@ const revisionChanged: Fault = {
     await sleep(profile.faultMs);
     fleet.primary.servedModel = PRIMARY_MODEL;
     return () => {
-      const changes = fleet.replicas.flatMap((replica) => replica.process.logs('observed revision changed')).filter((line) => Date.parse(String(line['time'])) >= from);
-      return [check('the change is logged', changes.length >= 1, `${changes.length} "observed revision changed" lines`)];
+      const changes = fleet.replicas.reduce((sum, replica) => sum + logLinesSince(replica, 'observed revision changed', from), 0);
+      return [check('the change is logged', changes >= 1, `${changes} "observed revision changed" lines`)];
     };
   },
 };
+
+/** How many `message` lines a replica logged at or after `from`. */
+function logLinesSince(replica: FleetReplica, message: string, from: number): number {
+  return replica.process.logs(message).filter((line) => Date.parse(String(line['time'])) >= from).length;
+}
 
 const redisOutage: Fault = {
   name: 'Redis killed mid-run, restarted',
@@ -221,9 +226,7 @@ const redisOutage: Fault = {
     await sleep(profile.faultMs);
     await fleet.redis.restart();
     return () => {
-      const logged = fleet.replicas.map((replica) =>
-        replica.process.logs('state store unreachable: serving on local state until it returns').filter((line) => Date.parse(String(line['time'])) >= from).length,
-      );
+      const logged = fleet.replicas.map((replica) => logLinesSince(replica, 'state store unreachable: serving on local state until it returns', from));
       return [check('each replica noticed the outage', logged.every((count) => count >= 1), `outage logged ${logged.join(' / ')} times`)];
     };
   },
