@@ -165,7 +165,7 @@ const flap: Fault = {
 /** After the first trip of a down window, at most one request per reset_ms reaches the primary, fleet-wide. */
 function trialDiscipline(fleet: Fleet, resetMs: number, window: { from: number; to: number }, index: number, replicaOf: ReadonlyMap<string, string>): Check {
   const trips = fleet.replicas
-    .flatMap((replica) => replica.process.logs('breaker opened').map((line) => ({ replica: replica.name, at: Date.parse(String(line['time'])) })))
+    .flatMap((replica) => replica.process.logs('breaker opened').map((line) => ({ replica: replica.name, at: logTime(line) })))
     .filter((trip) => trip.at >= window.from && trip.at <= window.to)
     .sort((a, b) => a.at - b.at);
   const tripAt = trips[0]?.at;
@@ -209,9 +209,15 @@ const revisionChanged: Fault = {
   },
 };
 
+/** A log line's time: epoch ms (pino's default), or an ISO string from older builds. */
+function logTime(line: Record<string, unknown>): number {
+  const time = line['time'];
+  return typeof time === 'number' ? time : Date.parse(String(time));
+}
+
 /** How many `message` lines a replica logged at or after `from`. */
 function logLinesSince(replica: FleetReplica, message: string, from: number): number {
-  return replica.process.logs(message).filter((line) => Date.parse(String(line['time'])) >= from).length;
+  return replica.process.logs(message).filter((line) => logTime(line) >= from).length;
 }
 
 const redisOutage: Fault = {
