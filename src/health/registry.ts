@@ -33,6 +33,7 @@ const TRIAL_LEASE_RETRY_MS = 1000;
 export class HealthRegistry implements StoreListener {
   private readonly targets = new Map<string, TargetState>();
   private readonly backendHealth = new Map<string, BackendHealthView>();
+  private readonly healthFingerprints = new Map<string, string>();
   /** Set while mirroring another replica's decision, so it is not published back. */
   private mirroring = false;
 
@@ -51,7 +52,7 @@ export class HealthRegistry implements StoreListener {
       const target = targets[0];
       if (!target) continue;
       const existing = this.targets.get(key);
-      if (existing?.isCompatible(target.revision, target.breaker)) continue;
+      if (existing?.isCompatible(target.revision, target.backend.fingerprint, target.breaker)) continue;
       existing?.dispose();
       this.targets.set(key, this.createState(target));
     }
@@ -60,6 +61,11 @@ export class HealthRegistry implements StoreListener {
         state.dispose();
         this.targets.delete(key);
       }
+    }
+    // Health belongs to a backend as deployed: a removed one, or one now at another URL, starts unknown.
+    for (const [name, backend] of table.backends) {
+      if (this.healthFingerprints.get(name) !== backend.fingerprint) this.backendHealth.delete(name);
+      this.healthFingerprints.set(name, backend.fingerprint);
     }
     for (const name of this.backendHealth.keys()) {
       if (!table.backends.has(name)) this.backendHealth.delete(name);
@@ -207,7 +213,7 @@ export class HealthRegistry implements StoreListener {
 
   private createState(target: CompiledTarget): TargetState {
     const key = target.stateKey;
-    const state: TargetState = new TargetState(key, target.backend.name, target.model, target.revision, target.breaker, {
+    const state: TargetState = new TargetState(key, target.backend.name, target.model, target.revision, target.backend.fingerprint, target.breaker, {
       onOpen: () => this.breakerOpened(state),
       onHalfOpen: () => this.breakerHalfOpened(state),
       onClose: () => this.breakerClosed(state),

@@ -39,15 +39,21 @@ export class TargetState {
     readonly backend: string,
     readonly model: string,
     readonly pinnedRevision: string,
+    /** The backend's fingerprint (url, key, limits): another URL is another deployment. */
+    readonly backendFingerprint: string,
     breakerPolicy: BreakerPolicy,
     events: BreakerEvents,
   ) {
     this.breaker = new Breaker(key, breakerPolicy, events);
   }
 
-  /** Same breaker policy and pin: a reload may keep this state. */
-  isCompatible(pinnedRevision: string, breakerPolicy: BreakerPolicy): boolean {
-    return this.pinnedRevision === pinnedRevision && JSON.stringify(this.breaker.policy) === JSON.stringify(breakerPolicy);
+  /** Same deployment, pin and breaker policy: a reload may keep this state. */
+  isCompatible(pinnedRevision: string, backendFingerprint: string, breakerPolicy: BreakerPolicy): boolean {
+    return (
+      this.pinnedRevision === pinnedRevision &&
+      this.backendFingerprint === backendFingerprint &&
+      JSON.stringify(this.breaker.policy) === JSON.stringify(breakerPolicy)
+    );
   }
 
   dispose(): void {

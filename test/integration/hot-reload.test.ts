@@ -112,7 +112,7 @@ describe('hot reload', () => {
     await waitFor(async () => (await servedBy(local)) === 'second', 3000, 'reload after the rejected edit');
   });
 
-  it('keeps the breaker state of unchanged targets and drops removed ones', async () => {
+  it('keeps the breaker state of unchanged targets, and starts afresh for a backend moved to another URL', async () => {
     gateway = await startTestGateway(config(['first', 'second']));
     const local = gateway;
     upstream.first.setDefault({ kind: 'status', status: 500 });
@@ -125,6 +125,13 @@ describe('hot reload', () => {
     const after = (await (await fetch(`${local.url}/admin/status`)).json()) as StatusBody;
     expect(after.routes.map((route) => route.name)).toEqual(['chat', 'other']);
     expect(after.routes[0]?.targets[0]?.counters.attempts).toBe(3);
+    // Moving the backend to another URL makes it another deployment: its state starts afresh.
+    const moved = config(['first', 'second']) as { backends: { first: { base_url: string } } };
+    moved.backends.first.base_url = upstream.second.url;
+    await writeFile(local.configFile, stringify(moved));
+    await waitFor(() => local.logs.messages('config reloaded').length === 2, 3000, 'second reload');
+    const afterMove = (await (await fetch(`${local.url}/admin/status`)).json()) as StatusBody;
+    expect(afterMove.routes[0]?.targets[0]?.counters.attempts).toBe(0);
   });
 
   it('SIGHUP reloads a gateway process', async () => {

@@ -97,7 +97,13 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...this.extraArgs];
     this.process = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitForPing(this.port, 5000);
+    try {
+      await waitForPing(this.port, 5000);
+    } catch (error) {
+      // A server that never answered must not outlive the test that started it.
+      await this.kill();
+      throw error;
+    }
   }
 }
 
