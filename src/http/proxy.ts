@@ -208,9 +208,14 @@ async function relayAnswer(
     return context.finish({ ...base, outcome: 'ok', ttfbMs, upstreamTtfbMs: ready.ttfbMs });
   }
   if (ready.sse) out['x-accel-buffering'] = 'no';
+  // Corked: when the upstream already sent everything (a short stream in one write), headers, body
+  // and the end go out in one write instead of three. Otherwise it is uncorked as soon as relaying starts.
+  response.cork();
   response.writeHead(ready.status, out);
   response.write(ready.head);
-  const outcome = await exchange.relay(response);
+  const relayed = exchange.relay(response);
+  if (exchange.relaying) response.uncork();
+  const outcome = await relayed;
   switch (outcome.kind) {
     case 'complete':
       response.end();

@@ -133,6 +133,11 @@ export class Exchange implements ResponseHandler {
     });
   }
 
+  /** True while bytes are still being passed on (false once the relay has ended, however). */
+  get relaying(): boolean {
+    return this.phase === 'relaying';
+  }
+
   /** The client went away, or the answer was not used: stop the upstream request. */
   cancel(): void {
     if (this.phase === 'finished') return;
