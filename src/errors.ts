@@ -43,13 +43,3 @@ export type GatewayError =
   | { readonly code: 'upstream_http_error'; readonly status: number; readonly body: UpstreamErrorBody; readonly retryAfterMs: number | null }
   | { readonly code: 'shutting_down' }
   | { readonly code: 'internal_error'; readonly detail: string };
-
-export type GatewayErrorCode = GatewayError['code'];
-
-/** Thrown only across boundaries that cannot return a value (e.g. CLI helpers). */
-export class GatewayFailure extends Error {
-  constructor(readonly error: GatewayError) {
-    super(error.code);
-    this.name = 'GatewayFailure';
-  }
-}

@@ -20,13 +20,8 @@ export interface ReloadStatus {
   readonly problems: readonly ConfigProblem[];
 }
 
-export interface TableListener {
-  tableInstalled(table: RoutingTable): void;
-}
-
 export class Gateway {
   private current: RoutingTable;
-  private readonly listeners: TableListener[] = [];
   /** Set once SIGTERM arrives: /readyz turns 503 and new requests are refused. */
   draining = false;
   lastReload: ReloadStatus | null = null;
@@ -52,16 +47,11 @@ export class Gateway {
     return this.current;
   }
 
-  onTable(listener: TableListener): void {
-    this.listeners.push(listener);
-  }
-
   /** Makes `table` the one new requests use; state of unchanged targets carries over. */
   install(table: RoutingTable): void {
     this.registry.sync(table);
     this.pools.sync(table);
     this.current = table;
     this.probes.sync(table);
-    for (const listener of this.listeners) listener.tableInstalled(table);
   }
 }

@@ -21,7 +21,6 @@ export interface LoadedConfig {
 
 export interface ParsedConfig {
   readonly table: RoutingTable | null;
-  readonly config: Config | null;
   readonly problems: readonly ConfigProblem[];
 }
 
@@ -51,28 +50,28 @@ export function parseConfigText(text: string, env: Environment): ParsedConfig {
       const message = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
       return { ...configError([], `YAML syntax: ${message}`), ...(position ? { line: position.line, column: position.col } : {}) };
     });
-    return { table: null, config: null, problems };
+    return { table: null, problems };
   }
   const environmentPaths = new Set<string>();
   const envProblems: ConfigProblem[] = [];
   interpolateNode(document.contents, [], env, environmentPaths, envProblems);
-  if (envProblems.length > 0) return { table: null, config: null, problems: sortProblems(envProblems.map(locate)) };
+  if (envProblems.length > 0) return { table: null, problems: sortProblems(envProblems.map(locate)) };
 
   let raw: unknown;
   try {
     raw = document.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (error) {
     // yaml reports an alias without its anchor, or an alias bomb, only here, by throwing.
-    return { table: null, config: null, problems: [aliasProblem(error, document, lineCounter)] };
+    return { table: null, problems: [aliasProblem(error, document, lineCounter)] };
   }
   const shape = configSchema.safeParse(raw);
   if (!shape.success) {
     const problems = shape.error.issues.flatMap((issue) => describeIssue(issue as z.core.$ZodIssue, configSchema));
-    return { table: null, config: null, problems: sortProblems(problems.map(locate)) };
+    return { table: null, problems: sortProblems(problems.map(locate)) };
   }
   const applied = applyEnvironmentOverrides(shape.data, env);
   const compiled = compileConfig(applied, { environmentPaths });
-  return { table: compiled.table, config: applied, problems: sortProblems(compiled.problems.map(locate)) };
+  return { table: compiled.table, problems: sortProblems(compiled.problems.map(locate)) };
 }
 
 function aliasProblem(error: unknown, document: Document, lineCounter: LineCounter): ConfigProblem {

@@ -63,13 +63,3 @@ function wrap(instance: pino.Logger, destination: DestinationStream): Logger {
     },
   };
 }
-
-/** A logger that drops everything: for CLI commands that print their own output. */
-export const silentLogger: Logger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  child: () => silentLogger,
-  flush: () => {},
-};

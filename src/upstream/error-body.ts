@@ -23,12 +23,6 @@ export function normalizeErrorBody(status: number, text: string): UpstreamErrorB
   return { message: trimmed === '' ? `upstream answered ${status} with an empty body` : trimmed, type: fallbackType, param: null, code: null };
 }
 
-/** True when the body is already the OpenAI envelope and can be passed on untouched. */
-export function isOpenAiEnvelope(text: string): boolean {
-  const parsed = parseJson(text);
-  return isRecord(parsed) && isRecord(parsed['error']) && typeof parsed['error']['message'] === 'string';
-}
-
 /**
  * A prompt too long for this target's context window is worth sending to the next
  * target (which may have a longer one). Backends signal it by code where they have

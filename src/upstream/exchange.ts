@@ -230,20 +230,20 @@ export class Exchange implements ResponseHandler {
     }
     if (first.kind === 'error') return this.failHeading(first.message);
     this.tail = text.slice(-64);
-    this.settleReady(false, first.kind === 'data' ? first.model : null);
+    const model = first.kind === 'data' ? first.model : null;
+    this.settleReady(false, () => model);
   }
 
   private ready(complete: boolean): void {
-    const head = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
-    this.chunks = [head];
-    const model = this.spec.readsModel ? responseModel(head.toString('utf8', 0, Math.min(head.length, 64 * 1024))) : null;
-    this.settleReady(complete, model);
+    this.settleReady(complete, (head) => (this.spec.readsModel ? responseModel(head.toString('utf8', 0, Math.min(head.length, 64 * 1024))) : null));
   }
 
-  private settleReady(complete: boolean, upstreamModel: string | null): void {
+  /** `modelOf` reads the upstream's `model` from the head, once it is assembled. */
+  private settleReady(complete: boolean, modelOf: (head: Buffer) => string | null): void {
     this.clearTimer();
     const head = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     this.chunks = [];
+    const upstreamModel = modelOf(head);
     this.phase = complete ? 'finished' : 'ready';
     // Nothing more is read until the caller has committed and calls relay().
     if (!complete) this.controller?.pause();

@@ -8,9 +8,9 @@ import type { CompiledBackend } from '../config/table.js';
 import type { VerifyRule } from '../config/schema.js';
 import { resolvePointer } from './json-pointer.js';
 import type { Verifier } from './types.js';
-import { failedAnswer, jsonBody, mismatch, unverified, verified } from './types.js';
+import { getJson, mismatch, unverified, verified } from './types.js';
 
-export function verifyUrl(backend: CompiledBackend, path: string): string {
+function verifyUrl(backend: CompiledBackend, path: string): string {
   return path.startsWith('/') ? `${backend.serverRoot}${path}` : `${backend.baseUrl}/${path}`;
 }
 
@@ -19,10 +19,10 @@ export function customVerifier(rule: VerifyRule, healthUrl: Verifier['healthUrl'
     healthUrl,
     async checkRevision(target, fetch) {
       const url = verifyUrl(target.backend, rule.path.replaceAll('{model}', encodeURIComponent(target.model)));
-      const answer = await fetch(url);
-      if (answer.status !== 200) return failedAnswer(url, answer);
+      const answer = await getJson(fetch, url);
+      if ('verdict' in answer) return answer.verdict;
       const pointer = rule.pointer.replaceAll('{model}', target.model.replaceAll('~', '~0').replaceAll('/', '~1'));
-      const value = resolvePointer(jsonBody(answer), pointer);
+      const value = resolvePointer(answer.body, pointer);
       if (value === undefined || value === null) return unverified(`nothing at ${pointer} in GET ${url}`);
       const observed = typeof value === 'string' ? value : JSON.stringify(value);
       const matches = rule.match === 'contains' ? observed.includes(target.revision) : observed === target.revision;

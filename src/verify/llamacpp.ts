@@ -4,15 +4,15 @@
  * `/health` answers 503 while the model loads: down until it is ready.
  */
 import type { Verifier } from './types.js';
-import { failedAnswer, isRecord, jsonBody, mismatch, unverified, verified } from './types.js';
+import { getJson, isRecord, mismatch, unverified, verified } from './types.js';
 
 export const llamacppVerifier: Verifier = {
   healthUrl: (backend) => `${backend.serverRoot}/health`,
   async checkRevision(target, fetch) {
     const url = `${target.backend.serverRoot}/props`;
-    const answer = await fetch(url);
-    if (answer.status !== 200) return failedAnswer(url, answer);
-    const body = jsonBody(answer);
+    const answer = await getJson(fetch, url);
+    if ('verdict' in answer) return answer.verdict;
+    const body = answer.body;
     const modelPath = isRecord(body) && typeof body['model_path'] === 'string' ? body['model_path'] : null;
     if (modelPath === null) return unverified('/props has no model_path');
     return modelPath.includes(target.revision)

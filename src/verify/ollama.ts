@@ -4,7 +4,7 @@
  * is. The pin may be written with or without a `sha256:` prefix.
  */
 import type { Verifier } from './types.js';
-import { failedAnswer, isRecord, jsonBody, mismatch, verified } from './types.js';
+import { getJson, isRecord, mismatch, verified } from './types.js';
 
 const bareDigest = (digest: string) => digest.replace(/^sha256:/, '').toLowerCase();
 
@@ -12,9 +12,9 @@ export const ollamaVerifier: Verifier = {
   healthUrl: (backend) => `${backend.serverRoot}/api/version`,
   async checkRevision(target, fetch) {
     const url = `${target.backend.serverRoot}/api/tags`;
-    const answer = await fetch(url);
-    if (answer.status !== 200) return failedAnswer(url, answer);
-    const body = jsonBody(answer);
+    const answer = await getJson(fetch, url);
+    if ('verdict' in answer) return answer.verdict;
+    const body = answer.body;
     const models = isRecord(body) && Array.isArray(body['models']) ? body['models'].filter(isRecord) : [];
     const entry = models.find((model) => model['name'] === target.model || model['model'] === target.model);
     if (!entry) return mismatch(null, `${target.model} is not pulled on this server`);

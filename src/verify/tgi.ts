@@ -4,15 +4,15 @@
  * hub) means it cannot be checked: unverified, not a match.
  */
 import type { Verifier } from './types.js';
-import { failedAnswer, isRecord, jsonBody, mismatch, unverified, verified } from './types.js';
+import { getJson, isRecord, mismatch, unverified, verified } from './types.js';
 
 export const tgiVerifier: Verifier = {
   healthUrl: (backend) => `${backend.serverRoot}/health`,
   async checkRevision(target, fetch) {
     const url = `${target.backend.serverRoot}/info`;
-    const answer = await fetch(url);
-    if (answer.status !== 200) return failedAnswer(url, answer);
-    const body = jsonBody(answer);
+    const answer = await getJson(fetch, url);
+    if ('verdict' in answer) return answer.verdict;
+    const body = answer.body;
     const sha = isRecord(body) ? body['model_sha'] : undefined;
     if (typeof sha !== 'string' || sha === '') {
       const modelId = isRecord(body) && typeof body['model_id'] === 'string' ? body['model_id'] : 'unknown';

@@ -56,6 +56,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** GET `url` as JSON; a non-200 answer becomes the verdict to return. */
+export async function getJson(fetch: ProbeFetch, url: string): Promise<{ readonly body: unknown } | { readonly verdict: RevisionVerdict }> {
+  const answer = await fetch(url);
+  return answer.status === 200 ? { body: jsonBody(answer) } : { verdict: failedAnswer(url, answer) };
+}
+
 /** A non-2xx answer to a revision request: unreachable endpoints are unverified, not mismatched. */
 export function failedAnswer(url: string, answer: ProbeAnswer): RevisionVerdict {
   return unverified(`GET ${url} answered ${answer.status}`);

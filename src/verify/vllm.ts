@@ -5,15 +5,15 @@
  * the target's model and whose `id` or `root` carries the pin.
  */
 import type { Verifier } from './types.js';
-import { failedAnswer, isRecord, jsonBody, mismatch, unverified, verified } from './types.js';
+import { getJson, isRecord, mismatch, unverified, verified } from './types.js';
 
 export const vllmVerifier: Verifier = {
   healthUrl: (backend) => `${backend.serverRoot}/health`,
   async checkRevision(target, fetch) {
     const url = `${target.backend.baseUrl}/models`;
-    const answer = await fetch(url);
-    if (answer.status !== 200) return failedAnswer(url, answer);
-    const body = jsonBody(answer);
+    const answer = await getJson(fetch, url);
+    if ('verdict' in answer) return answer.verdict;
+    const body = answer.body;
     const entries = isRecord(body) && Array.isArray(body['data']) ? body['data'].filter(isRecord) : [];
     const entry = entries.find((candidate) => candidate['id'] === target.model);
     if (!entry) {
