@@ -42,6 +42,8 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+const RESYNC_RETRY_MS = 250;
+
 /** While Redis is away, say so at most this often (not once per reconnect attempt or request). */
 const OUTAGE_LOG_INTERVAL_MS = 30_000;
 
@@ -88,17 +90,20 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
   };
 
   /** Catch up with what the fleet wrote while we were away, then tell it what we did meanwhile. */
-  const resync = async () => {
+  const resync = async (): Promise<void> => {
     try {
       const records = await client.hgetall(keys.state);
       const snapshot = Object.values(records).flatMap((text) => parseUpdate(text) ?? []);
       listener?.onResync(snapshot);
       for (const [key, update] of [...pending]) {
-        pending.delete(key);
         await send(update);
+        pending.delete(key);
       }
     } catch (error) {
       lastError = describe(error);
+      // Redis can refuse the first commands after it comes back; a view that never caught up
+      // would stay stale until the next change, so try again while we are connected.
+      if (connected && !closing) setTimeout(() => void resync(), RESYNC_RETRY_MS).unref();
     }
   };
 
