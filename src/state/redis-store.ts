@@ -8,6 +8,10 @@
  *   fail at once, callers fall back to acting alone, and updates published in
  *   the meantime are kept (latest per record) and flushed when Redis returns,
  *   after a resync that reads everything the fleet wrote meanwhile.
+ * - The store counts as connected only when the command connection is ready
+ *   *and* the subscription is confirmed, and it resyncs after subscribing: an
+ *   update published before that is in the snapshot, one published after it is
+ *   delivered, so none falls into the gap between the two connections.
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
@@ -63,6 +67,8 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
   client.defineCommand('pinrouteRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
 
   let listener: StoreListener | null = null;
+  let commandsReady = false;
+  let subscribed = false;
   let connected = false;
   let since = Date.now();
   let lastError: string | null = null;
@@ -72,7 +78,9 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
 
   const connectivity = (): StoreConnectivity => ({ kind: 'redis', connected, since, lastError, location });
 
-  const setConnected = (value: boolean) => {
+  /** Re-derives `connected` from both connections; on becoming connected, catches up with the fleet. */
+  const updateConnected = () => {
+    const value = commandsReady && subscribed;
     if (connected === value) return;
     connected = value;
     since = Date.now();
@@ -82,6 +90,7 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
       lastOutageLog = Date.now();
     }
     listener?.onConnectivity?.(connectivity());
+    if (value) void resync();
   };
 
   const send = async (update: StateUpdate): Promise<void> => {
@@ -109,10 +118,13 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
 
   client.on('ready', () => {
     lastError = null;
-    setConnected(true);
-    void resync();
+    commandsReady = true;
+    updateConnected();
   });
-  client.on('close', () => setConnected(false));
+  client.on('close', () => {
+    commandsReady = false;
+    updateConnected();
+  });
   client.on('error', (error: unknown) => {
     lastError = describe(error);
     if (connected || Date.now() - lastOutageLog < OUTAGE_LOG_INTERVAL_MS) return;
@@ -122,8 +134,22 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
   subscriber.on('error', () => {
     // Reported through the command connection; the subscriber reconnects and resubscribes on its own.
   });
-  subscriber.on('ready', () => {
-    subscriber.subscribe(keys.channel).catch((error: unknown) => (lastError = describe(error)));
+  const subscribeToUpdates = () => {
+    subscriber
+      .subscribe(keys.channel)
+      .then(() => {
+        subscribed = true;
+        updateConnected();
+      })
+      .catch((error: unknown) => {
+        lastError = describe(error);
+        if (subscriber.status === 'ready' && !closing) setTimeout(subscribeToUpdates, RESYNC_RETRY_MS).unref();
+      });
+  };
+  subscriber.on('ready', subscribeToUpdates);
+  subscriber.on('close', () => {
+    subscribed = false;
+    updateConnected();
   });
   subscriber.on('message', (_channel: string, message: string) => {
     const envelope = parseEnvelope(message);

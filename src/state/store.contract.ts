@@ -100,6 +100,18 @@ export function storeContract(open: () => Promise<StorePair>): void {
     await late.close();
   });
 
+  it('delivers every update published after a joining replica has resynced', async () => {
+    // Once a replica has reported connected and caught up, it must be listening:
+    // an update published after its snapshot cannot be in it, so it has to arrive.
+    const late = await pair.join();
+    const recorder = new Recorder();
+    late.subscribe(recorder);
+    await waitFor(() => recorder.resyncs.length > 0, 5000, 'resync of the new replica');
+    pair.a.publish(health('mirror', false));
+    await waitFor(() => recorder.updates.length === 1, 5000, 'the update reaching the new replica');
+    await late.close();
+  });
+
   it('reports its connectivity', () => {
     expect(pair.a.connectivity().connected).toBe(true);
     expect(pair.a.connectivity().location).not.toMatch(/:[^/@]*@/);
