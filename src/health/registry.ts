@@ -153,12 +153,13 @@ export class HealthRegistry implements StoreListener {
   }
 
   observeHealth(backend: string, view: BackendHealthView & { up: boolean }): void {
-    this.backendHealth.set(backend, view);
+    const checkedAt = view.checkedAt ?? this.now();
+    this.backendHealth.set(backend, { ...view, checkedAt });
     this.store.publish({
       kind: 'health',
       backend,
       up: view.up,
-      checkedAt: view.checkedAt ?? this.now(),
+      checkedAt,
       latencyMs: view.latencyMs ?? 0,
       error: view.error,
     });
@@ -179,6 +180,8 @@ export class HealthRegistry implements StoreListener {
       case 'close':
         return this.applyClose(update.key);
       case 'health':
+        // Snapshots arrive periodically (anti-entropy) and may predate this replica's own last probe.
+        if ((this.healthOf(update.backend).checkedAt ?? 0) > update.checkedAt) return;
         this.backendHealth.set(update.backend, {
           up: update.up,
           checkedAt: update.checkedAt,

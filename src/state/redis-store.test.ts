@@ -2,14 +2,17 @@
  * The Redis store: the shared contract against a real redis-server and a real
  * 3-master Redis Cluster, then what happens when Redis goes away and comes back.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogSink } from '../../test/support/log-sink.js';
 import { describeWithRedis, RedisCluster, RedisServer } from '../../test/support/redis.js';
 import { waitFor } from '../../test/support/wait.js';
 import { createLogger } from '../observe/logger.js';
+import { fleetKeys } from './keys.js';
+import { recordKey } from './records.js';
 import { createRedisStore } from './redis-store.js';
 import { Recorder, storeContract } from './store.contract.js';
-import type { StateStore } from './store.js';
+import type { StateStore, StateUpdate } from './store.js';
 
 const quiet = createLogger({ level: 'silent' });
 let prefixCounter = 0;
@@ -52,6 +55,27 @@ describeWithRedis('redis store', () => {
       await cluster.stop();
     });
     storeContract(() => openPair(cluster.url, 'cluster')());
+  });
+
+  describe('when a published update is lost', () => {
+    it('re-reads the shared records periodically, so a replica that missed a message catches up', async () => {
+      const redis = await RedisServer.start();
+      const settings = { redisUrl: redis.url, mode: 'standalone', keyPrefix: 'lost:' } as const;
+      const store = createRedisStore(settings, quiet, { antiEntropyMs: 200 });
+      const seen = new Recorder();
+      store.subscribe(seen);
+      try {
+        await waitFor(() => seen.resyncs.length > 0, 10_000, 'initial resync');
+        // A trip that is in Redis but whose PUBLISH never reached this replica.
+        const trip = { kind: 'trip', key: 'mirror/m', until: Date.now() + 60_000, reason: 'breaker' };
+        execFileSync('redis-cli', ['-p', String(redis.port), 'HSET', fleetKeys('lost:').state, recordKey(trip as StateUpdate), JSON.stringify(trip)]);
+        await waitFor(() => seen.resyncs.some((snapshot) => snapshot.some((update) => update.kind === 'trip')), 5000, 'the missed trip');
+        expect(seen.updates).toEqual([]);
+      } finally {
+        await store.close();
+        await redis.stop();
+      }
+    });
   });
 
   describe('when Redis goes away', () => {

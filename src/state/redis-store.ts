@@ -48,6 +48,14 @@ return 0
 
 const RESYNC_RETRY_MS = 250;
 
+/**
+ * Pub/sub is at-most-once: ioredis's Cluster client moves its subscription to
+ * another node on its own, and a publish can fail while connected. So every
+ * replica also re-reads the shared records this often, which bounds how long
+ * a missed update can leave its view stale.
+ */
+export const ANTI_ENTROPY_MS = 5000;
+
 /** While Redis is away, say so at most this often (not once per reconnect attempt or request). */
 const OUTAGE_LOG_INTERVAL_MS = 30_000;
 
@@ -57,7 +65,12 @@ type ScriptedClient = Client & {
   pinrouteRelease(key: string, holder: string): Promise<number>;
 };
 
-export function createRedisStore(settings: StateSettings, logger: Logger): StateStore {
+export interface RedisStoreOptions {
+  /** How often to re-read the shared records (ANTI_ENTROPY_MS); tests shorten it. */
+  readonly antiEntropyMs?: number;
+}
+
+export function createRedisStore(settings: StateSettings, logger: Logger, options: RedisStoreOptions = {}): StateStore {
   const replicaId = randomUUID();
   const keys = fleetKeys(settings.keyPrefix);
   const location = redactRedisUrl(settings.redisUrl);
@@ -99,7 +112,10 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
   };
 
   /** Catch up with what the fleet wrote while we were away, then tell it what we did meanwhile. */
+  let resyncing = false;
   const resync = async (): Promise<void> => {
+    if (resyncing) return;
+    resyncing = true;
     try {
       const records = await client.hgetall(keys.state);
       const snapshot = Object.values(records).flatMap((text) => parseUpdate(text) ?? []);
@@ -113,8 +129,14 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
       // Redis can refuse the first commands after it comes back; a view that never caught up
       // would stay stale until the next change, so try again while we are connected.
       if (connected && !closing) setTimeout(() => void resync(), RESYNC_RETRY_MS).unref();
+    } finally {
+      resyncing = false;
     }
   };
+  const antiEntropy = setInterval(() => {
+    if (connected && listener) void resync();
+  }, options.antiEntropyMs ?? ANTI_ENTROPY_MS);
+  antiEntropy.unref();
 
   client.on('ready', () => {
     lastError = null;
@@ -183,6 +205,7 @@ export function createRedisStore(settings: StateSettings, logger: Logger): State
     connectivity,
     async close() {
       closing = true;
+      clearInterval(antiEntropy);
       await Promise.allSettled([client.quit(), subscriber.quit()]);
       client.disconnect();
       subscriber.disconnect();
